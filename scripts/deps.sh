@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine: the real
+# servers the tests start on free loopback ports. Safe to run repeatedly;
+# installs only what is missing. Run as root (CI and the dev machines are).
+set -euo pipefail
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "deps: installing ${need_apt[*]} from Debian" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  # The package starts a system redis on 6379; the tests start their own
+  # servers and must not depend on it.
+  (service redis-server stop || systemctl stop redis-server || true) >/dev/null 2>&1
+fi
+redis-server --version >&2

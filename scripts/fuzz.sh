@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every fuzz target of the module briefly (FUZZTIME each, default 10s):
+# a smoke run in CI; run longer by hand, e.g. FUZZTIME=5m scripts/fuzz.sh.
+set -euo pipefail
+fuzztime=${FUZZTIME:-10s}
+cd "$(dirname "$0")/.."
+grep -rl --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]+\(f \*testing\.F\)' . | sort | while read -r file; do
+  pkg="./$(dirname "${file#./}")"
+  grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | sed 's/^func //' | while read -r target; do
+    echo "fuzz: $pkg $target ($fuzztime)"
+    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" 2>&1 | tail -n 3
+  done
+done
