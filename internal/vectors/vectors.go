@@ -1,0 +1,54 @@
+// Package vectors locates the shared golden test vectors, which live
+// outside the module in shared/vectors next to the checkout, so tests can
+// read them in place instead of copying them into the repository.
+package vectors
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Dir returns the directory shared/vectors/<sub>, found by looking in the
+// working directory and each of its parents for a shared/vectors/<sub>
+// directory (a test runs in its package directory, so for
+// telstate/rdb in /work/main this finds /work/shared/vectors/<sub>). If
+// there is none it skips the test, saying where it looked.
+func Dir(t testing.TB, sub string) string {
+	t.Helper()
+	dir, err := find(sub)
+	if err != nil {
+		t.Skipf("test vectors shared/vectors/%s not found: %v", sub, err)
+	}
+	return dir
+}
+
+// Path returns the file name inside Dir(t, sub).
+func Path(t testing.TB, sub, name string) string {
+	t.Helper()
+	return filepath.Join(Dir(t, sub), name)
+}
+
+func find(sub string) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; {
+		cand := filepath.Join(d, "shared", "vectors", sub)
+		if st, err := os.Stat(cand); err == nil && st.IsDir() {
+			return cand, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return "", &notFoundError{from: wd}
+		}
+		d = parent
+	}
+}
+
+type notFoundError struct{ from string }
+
+func (e *notFoundError) Error() string {
+	return "no shared/vectors directory in " + e.from + " or any parent"
+}
