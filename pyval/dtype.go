@@ -3,6 +3,7 @@ package pyval
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -228,6 +229,9 @@ func ParseDType(s string) (DType, error) {
 				return DType{}, fmt.Errorf("%w: bad datetime unit in %q", ErrDType, s)
 			}
 			d.Unit = rest[i+1 : len(rest)-1]
+			if strings.HasSuffix(d.Unit, "μs") { // numpy spells it "us"
+				d.Unit = strings.TrimSuffix(d.Unit, "μs") + "us"
+			}
 			if !validDatetimeUnit(d.Unit) {
 				return DType{}, fmt.Errorf("%w: unknown datetime unit %q in %q", ErrDType, d.Unit, s)
 			}
@@ -252,7 +256,7 @@ func ParseDType(s string) (DType, error) {
 		}
 	} else {
 		n, err := strconv.Atoi(rest)
-		if err != nil || n < 0 || n > 1<<31 {
+		if err != nil || n < 0 || n > math.MaxInt32 || (d.Kind == 'U' && n > math.MaxInt32/4) {
 			return DType{}, fmt.Errorf("%w: bad item size in %q", ErrDType, s)
 		}
 		d.Size = n
@@ -359,7 +363,11 @@ func dtypeFromDescr(v Value, depth int) (DType, error) {
 			}
 			d.Fields = append(d.Fields, f)
 		}
-		d.Size = d.ItemSize()
+		size, ok := checkedItemSize(d, 0)
+		if !ok {
+			return DType{}, fmt.Errorf("%w: structured dtype larger than 2**31-1 bytes", ErrDType)
+		}
+		d.Size = size
 		return d, nil
 	}
 	return DType{}, fmt.Errorf("%w: descr must be a str or a list of tuples, got %s", ErrDType, Repr(v))
@@ -371,6 +379,11 @@ func shapeFromValue(v Value) ([]int, error) {
 		n, ok := x.Int64()
 		if !ok || n < 0 || n > 1<<31 {
 			return nil, fmt.Errorf("%w: bad sub-array shape %s", ErrDType, x)
+		}
+		if n == 1 {
+			// numpy 1.24 reads (dtype, 1) as plain dtype (with a
+			// FutureWarning), unlike (dtype, (1,)).
+			return nil, nil
 		}
 		return []int{int(n)}, nil
 	case Tuple:
@@ -386,6 +399,36 @@ func shapeFromValue(v Value) ([]int, error) {
 		return sh, nil
 	}
 	return nil, fmt.Errorf("%w: bad sub-array shape %s", ErrDType, Repr(v))
+}
+
+// checkedItemSize returns d.ItemSize(), and false if it or any part of
+// it exceeds numpy's limit of 2**31-1 bytes.
+func checkedItemSize(d DType, depth int) (int, bool) {
+	if d.Fields == nil {
+		n := d.ItemSize()
+		return n, n >= 0 && n <= math.MaxInt32
+	}
+	if depth > 64 {
+		return 0, false
+	}
+	total := 0
+	for _, f := range d.Fields {
+		n, ok := checkedItemSize(f.DType, depth+1)
+		if !ok {
+			return 0, false
+		}
+		for _, s := range f.Shape {
+			if s < 0 || (s > 0 && n > math.MaxInt32/s) {
+				return 0, false
+			}
+			n *= s
+		}
+		total += n
+		if total > math.MaxInt32 {
+			return 0, false
+		}
+	}
+	return total, true
 }
 
 func shapeLen(shape []int) int {
