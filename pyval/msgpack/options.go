@@ -1,0 +1,105 @@
+package msgpack
+
+import "github.com/sdpkit/sdpkit/pyval"
+
+// DefaultMaxDepth is the nesting limit used unless MaxDepth says otherwise.
+// Python's packer refuses objects nested deeper than 511 levels and its
+// unpacker keeps a stack of 1024 containers; 1024 accepts everything Python
+// writes while keeping recursion bounded.
+const DefaultMaxDepth = 1024
+
+// EncodeOption configures an Encoder.
+type EncodeOption interface{ applyEncode(*Encoder) }
+
+// DecodeOption configures a Decoder.
+type DecodeOption interface{ applyDecode(*Decoder) }
+
+// Option configures both Encoders and Decoders.
+type Option interface {
+	EncodeOption
+	DecodeOption
+}
+
+type encodeOptionFunc func(*Encoder)
+
+func (f encodeOptionFunc) applyEncode(e *Encoder) { f(e) }
+
+type decodeOptionFunc func(*Decoder)
+
+func (f decodeOptionFunc) applyDecode(d *Decoder) { f(d) }
+
+type maxDepthOption int
+
+func (n maxDepthOption) applyEncode(e *Encoder) { e.maxDepth = int(n) }
+func (n maxDepthOption) applyDecode(d *Decoder) { d.maxDepth = int(n) }
+
+// MaxDepth limits how deeply containers (lists, dicts, and whatever hooks
+// nest, such as tuples) may nest. The top-level value is at depth 0. A
+// value nested deeper fails with ErrTooDeep. n <= 0 means DefaultMaxDepth.
+func MaxDepth(n int) Option { return maxDepthOption(n) }
+
+// An EncodeHook encodes a value that has no native msgpack form (Tuple,
+// Complex, *NDArray, *Scalar; Tuple only without TupleAsArray), like the
+// default= function of Python's packb. It appends the encoding of v to dst
+// and returns the extended slice, usually through AppendExt or
+// AppendExtFunc. Nested values are encoded with sub, which keeps the
+// encoder's options and depth accounting. A hook that cannot encode v
+// should return an error wrapping ErrUnsupportedType.
+type EncodeHook func(dst []byte, v pyval.Value, sub SubEncoder) ([]byte, error)
+
+// WithEncodeHook sets the hook for values without a native form.
+func WithEncodeHook(h EncodeHook) EncodeOption {
+	return encodeOptionFunc(func(e *Encoder) { e.hook = h })
+}
+
+// TupleAsArray encodes tuples as msgpack arrays, as Python's packb does
+// without strict_types (msgpack_numpy, plain msgpack.packb). By default
+// tuples go to the EncodeHook.
+func TupleAsArray(on bool) EncodeOption {
+	return encodeOptionFunc(func(e *Encoder) { e.tupleAsArray = on })
+}
+
+// An ExtHook decodes an ext object whose type is not -1 (timestamps are
+// always decoded natively, as Python's library does), like unpackb's
+// ext_hook. payload aliases the input: copy it to keep it beyond the call.
+// Values nested inside the payload are decoded with sub, which keeps the
+// decoder's options, depth accounting and byte offsets. Errors are
+// returned wrapped with the ext type and offset; return one wrapping
+// ErrUnknownExt for unrecognised types.
+type ExtHook func(typ int8, payload []byte, sub SubDecoder) (pyval.Value, error)
+
+// WithExtHook sets the hook for ext types other than -1. Without a hook
+// they fail with ErrUnknownExt.
+func WithExtHook(h ExtHook) DecodeOption {
+	return decodeOptionFunc(func(d *Decoder) { d.extHook = h })
+}
+
+// A MapHook replaces every decoded map by another value, like unpackb's
+// object_hook (msgpack_numpy uses it to rebuild arrays).
+type MapHook func(m *pyval.Dict) (pyval.Value, error)
+
+// WithMapHook sets a hook called with every decoded map.
+func WithMapHook(h MapHook) DecodeOption {
+	return decodeOptionFunc(func(d *Decoder) { d.mapHook = h })
+}
+
+// StrictMapKeys accepts only str and bin map keys, as msgpack-python 1.x
+// does by default (strict_map_key=True). Without it any hashable key is
+// accepted (lists and dicts never are: Python cannot hash them).
+func StrictMapKeys(on bool) DecodeOption {
+	return decodeOptionFunc(func(d *Decoder) { d.strictMapKeys = on })
+}
+
+// AllowInvalidUTF8 decodes str objects that are not valid UTF-8 to a Str
+// holding the raw bytes instead of failing; old writers (use_bin_type=False)
+// stored binary data as str.
+func AllowInvalidUTF8(on bool) DecodeOption {
+	return decodeOptionFunc(func(d *Decoder) { d.allowInvalidUTF8 = on })
+}
+
+// AliasInput makes decoded Bytes share memory with the input instead of
+// copying. Use it only when the input outlives the values and is never
+// modified.
+func AliasInput(on bool) DecodeOption {
+	return decodeOptionFunc(func(d *Decoder) { d.alias = on })
+}

@@ -1,0 +1,183 @@
+package encoding
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/sdpkit/sdpkit/pyval"
+	"github.com/sdpkit/sdpkit/pyval/msgpack"
+	"github.com/sdpkit/sdpkit/pyval/npy"
+	"github.com/sdpkit/sdpkit/pyval/pickle"
+)
+
+// decoder is immutable after package initialisation. Strict map keys
+// because msgpack-python 1.x refuses other keys by default, so a dict with
+// an int key written by Python cannot be read back by Python either.
+var decoder = msgpack.NewDecoder(msgpack.WithExtHook(decodeExt), msgpack.StrictMapKeys(true))
+
+// DecodeOption configures Decode and EqualEncoded.
+type DecodeOption func(*decodeConfig)
+
+type decodeConfig struct {
+	allowPickle bool
+}
+
+// AllowPickle decides whether pickled values (first byte 0x80 or less) are
+// decoded (true) or refused with ErrPickleNotAllowed (false, the default).
+// Only allow pickles from trusted sources; see AllowPickleFromEnv.
+func AllowPickle(allow bool) DecodeOption {
+	return func(c *decodeConfig) { c.allowPickle = allow }
+}
+
+// Decode decodes a stored value, choosing the format from its first byte
+// as katsdptelstate's decode_value does:
+//
+//	empty      error
+//	0xFF       msgpack (the rest must be exactly one msgpack object)
+//	<= 0x80    pickle: refused unless AllowPickle(true)
+//	otherwise  error: an encoding from a newer katsdptelstate
+//
+// Every failure wraps ErrDecode.
+func Decode(b []byte, opts ...DecodeOption) (pyval.Value, error) {
+	var cfg decodeConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("%w: empty value", ErrDecode)
+	}
+	switch h := b[0]; {
+	case h == MarkerMsgpack:
+		v, err := decoder.Decode(b[1:])
+		if err != nil {
+			// msgpack offsets count from the byte after the marker.
+			return nil, fmt.Errorf("%w: msgpack body after the 0xff marker: %w", ErrDecode, err)
+		}
+		return v, nil
+	case h <= MarkerPickle:
+		if !cfg.allowPickle {
+			return nil, fmt.Errorf("%w: %w: %s", ErrDecode, ErrPickleNotAllowed, pickleRefusal)
+		}
+		v, err := pickle.Decode(b)
+		if err != nil {
+			return nil, fmt.Errorf("%w: pickle: %w", ErrDecode, err)
+		}
+		return v, nil
+	default:
+		return nil, fmt.Errorf("%w: value starts with unrecognised header byte 0x%02x (katsdptelstate may need to be updated)", ErrDecode, h)
+	}
+}
+
+// EqualEncoded reports whether two stored values stand for the same value,
+// as katsdptelstate's equal_encoded_values decides when an immutable key is
+// set again: true if the bytes are identical; otherwise only if both decode
+// to a str or bytes (numpy str_ and bytes_ scalars included, as they are
+// Python str and bytes subclasses) with the same UTF-8 bytes. Nothing else
+// is compared by value, not even inside containers, so 1 and 1.0, or a dict
+// in another insertion order, are different. A value that does not decode
+// makes the result false (Python raises DecodeError there).
+func EqualEncoded(a, b []byte, opts ...DecodeOption) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	va, err := Decode(a, opts...)
+	if err != nil {
+		return false
+	}
+	vb, err := Decode(b, opts...)
+	if err != nil {
+		return false
+	}
+	ba, ok := textBytes(va)
+	if !ok {
+		return false
+	}
+	bb, ok := textBytes(vb)
+	return ok && bytes.Equal(ba, bb)
+}
+
+// textBytes is six.ensure_binary: str (and numpy str_) as UTF-8, bytes
+// (and numpy bytes_) as is; anything else is not text.
+func textBytes(v pyval.Value) ([]byte, bool) {
+	switch x := v.(type) {
+	case pyval.Str:
+		return []byte(x), true
+	case pyval.Bytes:
+		return x, true
+	case *pyval.Scalar:
+		if x.DType.IsStructured() {
+			return nil, false
+		}
+		switch x.DType.Kind {
+		case 'U':
+			s, err := pyval.AsString(x)
+			return []byte(s), err == nil
+		case 'S':
+			b, err := pyval.AsBytes(x)
+			return b, err == nil
+		}
+	}
+	return nil, false
+}
+
+// decodeExt is the msgpack ext hook, as katsdptelstate's _msgpack_ext_hook.
+func decodeExt(typ int8, p []byte, sub msgpack.SubDecoder) (pyval.Value, error) {
+	switch typ {
+	case ExtTuple:
+		v, err := sub.Decode(p)
+		if err != nil {
+			return nil, fmt.Errorf("tuple payload: %w", err)
+		}
+		l, ok := v.(pyval.List)
+		if !ok {
+			return nil, fmt.Errorf("incorrectly encoded tuple: payload is a %s, not an array", v.Kind())
+		}
+		return pyval.Tuple(l), nil
+	case ExtComplex:
+		if len(p) != 16 {
+			return nil, fmt.Errorf("wrong length for complex128: %d bytes, want 16", len(p))
+		}
+		re := math.Float64frombits(binary.BigEndian.Uint64(p[:8]))
+		im := math.Float64frombits(binary.BigEndian.Uint64(p[8:]))
+		return pyval.Complex(complex(re, im)), nil
+	case ExtNDArray:
+		a, err := npy.Decode(p)
+		if err != nil {
+			return nil, fmt.Errorf("ndarray: %w", err)
+		}
+		if a.DType.HasObject() {
+			return nil, fmt.Errorf("ndarray: object arrays cannot be loaded without pickle")
+		}
+		return a, nil
+	case ExtScalar:
+		return decodeScalar(p, sub)
+	}
+	return nil, fmt.Errorf("%w: unknown extension type %d", msgpack.ErrUnknownExt, typ)
+}
+
+// decodeScalar reads msgpack(descr) followed by at least one element's raw
+// bytes; extra bytes are ignored, as numpy.frombuffer(raw, dtype, 1) does.
+func decodeScalar(p []byte, sub msgpack.SubDecoder) (pyval.Value, error) {
+	descr, n, err := sub.DecodeFirst(p)
+	if err != nil {
+		return nil, fmt.Errorf("numpy scalar descr: %w", err)
+	}
+	dt, err := pyval.DTypeFromDescr(descr)
+	if err != nil {
+		return nil, fmt.Errorf("numpy scalar: %w", err)
+	}
+	if dt.HasObject() {
+		return nil, fmt.Errorf("numpy scalar: cannot decode dtype %s as it contains objects", dt)
+	}
+	size := dt.ItemSize()
+	if size == 0 {
+		return nil, fmt.Errorf("numpy scalar: dtype %s has itemsize 0", dt)
+	}
+	raw := p[n:]
+	if len(raw) < size {
+		return nil, fmt.Errorf("numpy scalar: dtype %s needs %d bytes, payload has %d after the descr", dt, size, len(raw))
+	}
+	return &pyval.Scalar{DType: dt, Data: bytes.Clone(raw[:size])}, nil
+}

@@ -1,0 +1,104 @@
+package encoding
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/sdpkit/sdpkit/pyval"
+	"github.com/sdpkit/sdpkit/pyval/msgpack"
+	"github.com/sdpkit/sdpkit/pyval/npy"
+)
+
+// encoder is immutable after package initialisation.
+var encoder = msgpack.NewEncoder(msgpack.WithEncodeHook(encodeExt))
+
+// Encode returns the stored form of v: 0xFF followed by its msgpack
+// encoding. Values katsdptelstate cannot encode (object dtypes, invalid
+// UTF-8 strs, nil) fail with an error wrapping ErrEncode.
+func Encode(v pyval.Value) ([]byte, error) {
+	return AppendEncoded(nil, v)
+}
+
+// AppendEncoded appends the stored form of v to dst, for callers that reuse
+// buffers. On error dst is returned unchanged.
+func AppendEncoded(dst []byte, v pyval.Value) ([]byte, error) {
+	start := len(dst)
+	out, err := encoder.Append(append(dst, MarkerMsgpack), v)
+	if err != nil {
+		return dst[:start], fmt.Errorf("%w: %w", ErrEncode, err)
+	}
+	return out, nil
+}
+
+// EncodeSubKey returns the stored form of an indexed key's sub-key. Like
+// katsdptelstate it always uses msgpack, and it first checks that the
+// sub-key is hashable (Python raises TypeError before writing anything), so
+// a list or dict sub-key fails with pyval.ErrUnhashable.
+func EncodeSubKey(subKey pyval.Value) ([]byte, error) {
+	if _, err := pyval.HashKey(subKey); err != nil {
+		return nil, fmt.Errorf("telstate: sub-key %s: %w", safeRepr(subKey), err)
+	}
+	return Encode(subKey)
+}
+
+func safeRepr(v pyval.Value) string {
+	if v == nil {
+		return "<nil>"
+	}
+	return pyval.Repr(v)
+}
+
+// encodeExt is the msgpack hook for values without a native form, as
+// katsdptelstate's _msgpack_default.
+func encodeExt(dst []byte, v pyval.Value, sub msgpack.SubEncoder) ([]byte, error) {
+	switch x := v.(type) {
+	case pyval.Tuple:
+		return msgpack.AppendExtFunc(dst, ExtTuple, func(b []byte) ([]byte, error) {
+			return sub.Append(b, pyval.List(x))
+		})
+	case pyval.Complex:
+		var p [16]byte
+		binary.BigEndian.PutUint64(p[:8], math.Float64bits(real(x)))
+		binary.BigEndian.PutUint64(p[8:], math.Float64bits(imag(x)))
+		return msgpack.AppendExt(dst, ExtComplex, p[:])
+	case *pyval.NDArray:
+		if x == nil {
+			return dst, fmt.Errorf("do not know how to encode a nil *NDArray")
+		}
+		if x.DType.HasObject() {
+			return dst, fmt.Errorf("cannot encode array of dtype %s as it contains objects", x.DType)
+		}
+		// Header and data are appended separately so that a large array is
+		// copied once, straight into dst.
+		hdr, err := npy.EncodeHeader(x)
+		if err != nil {
+			return dst, err
+		}
+		dst, err = msgpack.AppendExtHeader(dst, ExtNDArray, len(hdr)+len(x.Data))
+		if err != nil {
+			return dst, err
+		}
+		return append(append(dst, hdr...), x.Data...), nil
+	case *pyval.Scalar:
+		if x == nil {
+			return dst, fmt.Errorf("do not know how to encode a nil *Scalar")
+		}
+		dt := x.DType
+		if dt.HasObject() {
+			return dst, fmt.Errorf("cannot encode dtype %s as it contains objects", dt)
+		}
+		size := dt.ItemSize()
+		if len(x.Data) < size {
+			return dst, fmt.Errorf("numpy scalar of dtype %s needs %d bytes, has %d", dt, size, len(x.Data))
+		}
+		return msgpack.AppendExtFunc(dst, ExtScalar, func(b []byte) ([]byte, error) {
+			b, err := sub.Append(b, dt.Descr())
+			if err != nil {
+				return b, err
+			}
+			return append(b, x.Data[:size]...), nil
+		})
+	}
+	return dst, fmt.Errorf("%w: do not know how to encode type %s", msgpack.ErrUnsupportedType, v.Kind())
+}
