@@ -143,7 +143,7 @@ type Backend interface {
 	// GetRange returns samples with start <= t < end (t <= end when
 	// includeEnd), preceded when includePrevious by the newest sample
 	// before start, with katsdptelstate's Redis semantics (see
-	// QueryBounds). ErrKeyNotFound if absent; ErrImmutableKey if the key
+	// RangeBounds). ErrKeyNotFound if absent; ErrImmutableKey if the key
 	// is not mutable.
 	GetRange(ctx context.Context, key []byte, start, end float64, includePrevious, includeEnd bool) ([]Sample, error)
 	// Monitor starts watching keys for updates.

@@ -1,0 +1,194 @@
+package telstate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/sdpkit/sdpkit/pyval"
+	"github.com/sdpkit/sdpkit/telstate/backend"
+	"github.com/sdpkit/sdpkit/telstate/encoding"
+)
+
+// Set stores value as the immutable key (an attribute) under the view's
+// first prefix, as katsdptelstate's ts[key] = value.
+//
+// If the key already holds an equal value, Set succeeds and changes
+// nothing. Equal means the same encoded bytes, or both values str/bytes
+// with the same UTF-8 bytes; 1, 1.0 and True, or dicts in another order,
+// are different values. A different value, a previous value that cannot
+// be decoded, or a key of another kind give ErrImmutableKey. A value that
+// cannot be encoded gives ErrEncode.
+func (ts *TelescopeState) Set(ctx context.Context, key string, value pyval.Value) error {
+	fk := ts.full(0, key)
+	enc, err := encoding.Encode(value)
+	if err != nil {
+		return fmt.Errorf("telstate: set %s: %w", displayKey(fk), err)
+	}
+	old, err := ts.be.SetImmutable(ctx, fk, enc)
+	if err != nil {
+		if errors.Is(err, ErrImmutableKey) {
+			return fmt.Errorf("%w: attempt to change key %s to immutable", ErrImmutableKey, displayKey(fk))
+		}
+		return backendErr("set", fk, err)
+	}
+	if old == nil {
+		return nil
+	}
+	return ts.checkSame(displayKey(fk), old, enc, value)
+}
+
+// checkSame applies katsdptelstate's rule for re-setting an immutable
+// value (or sub-key): equal is fine, different or undecodable is
+// ErrImmutableKey. what names the key (and sub-key) for the message.
+func (ts *TelescopeState) checkSame(what string, old, enc []byte, value pyval.Value) error {
+	if bytes.Equal(old, enc) {
+		return nil
+	}
+	oldV, err := encoding.Decode(old, ts.decodeOpts()...)
+	if err != nil {
+		return fmt.Errorf("%w: attempt to set value of immutable key %s to %s but failed to decode the previous value to compare: %w",
+			ErrImmutableKey, what, pyval.Repr(value), err)
+	}
+	if encoding.EqualEncoded(old, enc, ts.decodeOpts()...) {
+		return nil
+	}
+	return fmt.Errorf("%w: attempt to change value of immutable key %s from %s to %s",
+		ErrImmutableKey, what, pyval.Repr(oldV), pyval.Repr(value))
+}
+
+// AddOption configures Add.
+type AddOption func(*addConfig)
+
+type addConfig struct {
+	ts        float64
+	haveTS    bool
+	immutable bool
+}
+
+// At gives the sample's timestamp in seconds (default: now). It must be
+// finite and not negative; -0.0 is stored as 0.0.
+func At(ts float64) AddOption {
+	return func(c *addConfig) { c.ts, c.haveTS = ts, true }
+}
+
+// Immutable makes Add behave as Set (katsdptelstate's add(immutable=True));
+// any timestamp is ignored.
+func Immutable() AddOption {
+	return func(c *addConfig) { c.immutable = true }
+}
+
+// Now returns the current time as Add's default timestamp does: seconds
+// since the Unix epoch as a float64, as Python's time.time().
+func Now() float64 {
+	return float64(time.Now().UnixNano()) / 1e9
+}
+
+// Add adds a sample to the mutable key (a sensor) under the view's first
+// prefix, at the time given by At or now. Adding a sample identical to a
+// stored one (same time, same encoded value) changes nothing. Several
+// different values may share a time; the one with the greatest encoded
+// bytes then counts as the latest.
+//
+// Errors: ErrInvalidTimestamp for a NaN, infinite or negative time;
+// ErrImmutableKey if the key is not a sensor; ErrEncode.
+func (ts *TelescopeState) Add(ctx context.Context, key string, value pyval.Value, opts ...AddOption) error {
+	var c addConfig
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.immutable {
+		return ts.Set(ctx, key, value)
+	}
+	fk := ts.full(0, key)
+	enc, err := encoding.Encode(value)
+	if err != nil {
+		return fmt.Errorf("telstate: add %s: %w", displayKey(fk), err)
+	}
+	t := c.ts
+	if !c.haveTS {
+		t = Now()
+	}
+	if err := backend.CheckTimestamp(t); err != nil {
+		return fmt.Errorf("telstate: add %s: %w", displayKey(fk), err)
+	}
+	if err := ts.be.AddMutable(ctx, fk, enc, t); err != nil {
+		return ts.addErr(fk, err)
+	}
+	return nil
+}
+
+func (ts *TelescopeState) addErr(fk []byte, err error) error {
+	if errors.Is(err, ErrImmutableKey) {
+		return fmt.Errorf("%w: attempt to change key %s to mutable", ErrImmutableKey, displayKey(fk))
+	}
+	return backendErr("add", fk, err)
+}
+
+// AddSamples adds several samples to one sensor, as repeated Add calls
+// with At would, but in one backend operation when the backend supports
+// it (backend.BatchAdder). All values are encoded and all timestamps
+// checked before anything is written.
+func (ts *TelescopeState) AddSamples(ctx context.Context, key string, samples []Sample) error {
+	fk := ts.full(0, key)
+	raw := make([]backend.Sample, len(samples))
+	for i, s := range samples {
+		enc, err := encoding.Encode(s.Value)
+		if err != nil {
+			return fmt.Errorf("telstate: add %s (sample %d): %w", displayKey(fk), i, err)
+		}
+		if err := backend.CheckTimestamp(s.Timestamp); err != nil {
+			return fmt.Errorf("telstate: add %s (sample %d): %w", displayKey(fk), i, err)
+		}
+		raw[i] = backend.Sample{Value: enc, Timestamp: math.Abs(s.Timestamp)}
+	}
+	if ba, ok := ts.be.(backend.BatchAdder); ok {
+		if err := ba.AddMutables(ctx, fk, raw); err != nil {
+			return ts.addErr(fk, err)
+		}
+		return nil
+	}
+	for _, s := range raw {
+		if err := ts.be.AddMutable(ctx, fk, s.Value, s.Timestamp); err != nil {
+			return ts.addErr(fk, err)
+		}
+	}
+	return nil
+}
+
+// SetIndexed stores value under subKey of the indexed key under the view's
+// first prefix. subKey must be hashable in Python's sense (not a list,
+// dict, array or structured scalar): otherwise the error wraps
+// pyval.ErrUnhashable and nothing is written. Sub-keys are compared by
+// their encoding, so 1, 1.0 and True are three distinct sub-keys in the
+// store (see Get for how they are read back).
+//
+// Each sub-key is immutable, with Set's rules for re-setting it. The key
+// being of another kind gives ErrImmutableKey.
+func (ts *TelescopeState) SetIndexed(ctx context.Context, key string, subKey, value pyval.Value) error {
+	fk := ts.full(0, key)
+	// EncodeSubKey checks hashability first (pyval.HashKey), so an
+	// unhashable sub-key fails before anything is written.
+	sk, err := encoding.EncodeSubKey(subKey)
+	if err != nil {
+		return fmt.Errorf("telstate: set_indexed %s: %w", displayKey(fk), err)
+	}
+	enc, err := encoding.Encode(value)
+	if err != nil {
+		return fmt.Errorf("telstate: set_indexed %s: %w", displayKey(fk), err)
+	}
+	old, err := ts.be.SetIndexed(ctx, fk, sk, enc)
+	if err != nil {
+		if errors.Is(err, ErrImmutableKey) {
+			return fmt.Errorf("%w: attempt to change key %s to indexed immutable", ErrImmutableKey, displayKey(fk))
+		}
+		return backendErr("set_indexed", fk, err)
+	}
+	if old == nil {
+		return nil
+	}
+	return ts.checkSame(displayKey(fk)+"["+pyval.Repr(subKey)+"]", old, enc, value)
+}
