@@ -228,13 +228,11 @@ func ParseDType(s string) (DType, error) {
 			if !strings.HasSuffix(rest, "]") || i == len(rest)-2 {
 				return DType{}, fmt.Errorf("%w: bad datetime unit in %q", ErrDType, s)
 			}
-			d.Unit = rest[i+1 : len(rest)-1]
-			if strings.HasSuffix(d.Unit, "μs") { // numpy spells it "us"
-				d.Unit = strings.TrimSuffix(d.Unit, "μs") + "us"
+			unit, ok := normalizeDatetimeUnit(rest[i+1 : len(rest)-1])
+			if !ok {
+				return DType{}, fmt.Errorf("%w: unknown datetime unit %q in %q", ErrDType, rest[i+1:len(rest)-1], s)
 			}
-			if !validDatetimeUnit(d.Unit) {
-				return DType{}, fmt.Errorf("%w: unknown datetime unit %q in %q", ErrDType, d.Unit, s)
-			}
+			d.Unit = unit
 			rest = rest[:i]
 		}
 	}
@@ -305,16 +303,35 @@ func canonicalOrder(kind byte, size int, order byte) byte {
 	return order
 }
 
-func validDatetimeUnit(u string) bool {
+// normalizeDatetimeUnit returns the unit as numpy's dtype.str spells it:
+// "μs" becomes "us", a multiplier of 1 and leading zeros are dropped
+// ("01s" → "s"), and the generic unit is "" whatever its multiplier.
+func normalizeDatetimeUnit(u string) (string, bool) {
 	i := 0
 	for i < len(u) && u[i] >= '0' && u[i] <= '9' {
 		i++
 	}
-	switch u[i:] {
-	case "Y", "M", "W", "D", "h", "m", "s", "ms", "us", "μs", "ns", "ps", "fs", "as", "generic":
-		return true
+	base := u[i:]
+	switch base {
+	case "generic":
+		return "", true
+	case "μs":
+		base = "us"
+	case "Y", "M", "W", "D", "h", "m", "s", "ms", "us", "ns", "ps", "fs", "as":
+	default:
+		return "", false
 	}
-	return false
+	if i == 0 {
+		return base, true
+	}
+	n, err := strconv.Atoi(u[:i])
+	if err != nil || n > math.MaxInt32 {
+		return "", false
+	}
+	if n == 1 {
+		return base, true
+	}
+	return strconv.Itoa(n) + base, true
 }
 
 // DTypeFromDescr builds a dtype from numpy's descr value: a Str, or a List

@@ -176,7 +176,9 @@ func putElem[T Elem](b []byte, v T) {
 }
 
 // StringArray returns a numpy unicode array ('<U<n>', n the longest
-// string in code points) holding strs.
+// string in code points) holding strs, with the given shape (default: one
+// dimension of len(strs)). It panics if the shape does not match
+// len(strs), as ArrayOf does.
 func StringArray(strs []string, shape ...int) *NDArray {
 	n := 0
 	for _, s := range strs {
@@ -187,6 +189,9 @@ func StringArray(strs []string, shape ...int) *NDArray {
 	dt := DType{Kind: 'U', ByteOrder: '<', Size: n}
 	if len(shape) == 0 {
 		shape = []int{len(strs)}
+	}
+	if m, ok := ShapeSize(shape, math.MaxInt); !ok || m != len(strs) {
+		panic(fmt.Sprintf("pyval.StringArray: cannot shape %d elements as %v", len(strs), shape))
 	}
 	buf := make([]byte, len(strs)*4*n)
 	for i, s := range strs {
@@ -237,6 +242,18 @@ func (a *NDArray) CData() []byte {
 	return out
 }
 
+// checkData reports an array whose Data does not hold Len()*ItemSize()
+// bytes (possible only for arrays built by hand rather than by NewNDArray),
+// so that accessors fail instead of panicking.
+func (a *NDArray) checkData() error {
+	n, ok := ShapeSize(a.Shape, math.MaxInt)
+	size := a.DType.ItemSize()
+	if !ok || size < 0 || (size > 0 && n > math.MaxInt/size) || len(a.Data) != n*size {
+		return fmt.Errorf("pyval: array of shape %v and dtype %s cannot hold %d data bytes", a.Shape, a.DType, len(a.Data))
+	}
+	return nil
+}
+
 func (a *NDArray) typeErr(want string) error {
 	return fmt.Errorf("%w: array of dtype %s cannot be read as %s", ErrType, a.DType, want)
 }
@@ -244,6 +261,9 @@ func (a *NDArray) typeErr(want string) error {
 // Float64s returns the elements, in C order, as float64: for bool, integer
 // and float dtypes of any byte order.
 func (a *NDArray) Float64s() ([]float64, error) {
+	if err := a.checkData(); err != nil {
+		return nil, err
+	}
 	dt := a.DType
 	if dt.Fields != nil || !(dt.Kind == 'b' || dt.Kind == 'i' || dt.Kind == 'u' || dt.Kind == 'f') {
 		return nil, a.typeErr("float64")
@@ -272,6 +292,9 @@ func (a *NDArray) Float32s() ([]float32, error) {
 // Int64s returns the elements of a bool or integer array as int64; uint64
 // values above 2^63-1 are an error.
 func (a *NDArray) Int64s() ([]int64, error) {
+	if err := a.checkData(); err != nil {
+		return nil, err
+	}
 	dt := a.DType
 	if dt.Fields != nil || !(dt.Kind == 'b' || dt.Kind == 'i' || dt.Kind == 'u' || dt.Kind == 'M' || dt.Kind == 'm') {
 		return nil, a.typeErr("int64")
@@ -292,6 +315,9 @@ func (a *NDArray) Int64s() ([]int64, error) {
 // Uint64s returns the elements of a bool or integer array as uint64;
 // negative values are an error.
 func (a *NDArray) Uint64s() ([]uint64, error) {
+	if err := a.checkData(); err != nil {
+		return nil, err
+	}
 	dt := a.DType
 	if dt.Fields != nil || !(dt.Kind == 'b' || dt.Kind == 'i' || dt.Kind == 'u') {
 		return nil, a.typeErr("uint64")
@@ -314,6 +340,9 @@ func (a *NDArray) Uint64s() ([]uint64, error) {
 func (a *NDArray) Complex128s() ([]complex128, error) {
 	dt := a.DType
 	if dt.Fields == nil && dt.Kind == 'c' {
+		if err := a.checkData(); err != nil {
+			return nil, err
+		}
 		data, size := a.CData(), dt.ItemSize()
 		out := make([]complex128, a.Len())
 		for i := range out {
@@ -347,6 +376,9 @@ func (a *NDArray) Complex64s() ([]complex64, error) {
 
 // Bools returns the elements of a bool array.
 func (a *NDArray) Bools() ([]bool, error) {
+	if err := a.checkData(); err != nil {
+		return nil, err
+	}
 	if a.DType.Fields != nil || a.DType.Kind != 'b' {
 		return nil, a.typeErr("bool")
 	}
@@ -361,6 +393,9 @@ func (a *NDArray) Bools() ([]bool, error) {
 // Strings returns the elements of a unicode ('U') or bytes ('S') array as
 // Go strings, trailing NULs removed as numpy does.
 func (a *NDArray) Strings() ([]string, error) {
+	if err := a.checkData(); err != nil {
+		return nil, err
+	}
 	dt := a.DType
 	if dt.Fields != nil || (dt.Kind != 'U' && dt.Kind != 'S') {
 		return nil, a.typeErr("str")
@@ -386,6 +421,9 @@ func (a *NDArray) Strings() ([]string, error) {
 // Bool, Complex, Str, Bytes, Tuple (structured), or a *Scalar for dtypes
 // with no Python equivalent (datetime64, longdouble).
 func (a *NDArray) At(i int) (Value, error) {
+	if err := a.checkData(); err != nil {
+		return nil, err
+	}
 	n, size := a.Len(), a.DType.ItemSize()
 	if i < 0 || i >= n {
 		return nil, fmt.Errorf("pyval: index %d out of range for array of %d elements", i, n)
@@ -400,6 +438,9 @@ func (a *NDArray) At(i int) (Value, error) {
 // ToList returns the array as nested Lists of items, as numpy's tolist():
 // a 0-d array gives its single item.
 func (a *NDArray) ToList() (Value, error) {
+	if err := a.checkData(); err != nil {
+		return nil, err
+	}
 	data, size := a.CData(), a.DType.ItemSize()
 	if len(a.Shape) == 0 {
 		return elemAt(a.DType, data[:size])
@@ -432,6 +473,9 @@ func (a *NDArray) ToList() (Value, error) {
 // Field returns a copy of one field of a structured array as an array of
 // the array's shape (plus the field's sub-array shape).
 func (a *NDArray) Field(name string) (*NDArray, error) {
+	if err := a.checkData(); err != nil {
+		return nil, err
+	}
 	off, f, ok := a.DType.FieldOffset(name)
 	if !ok {
 		return nil, fmt.Errorf("pyval: no field %q in dtype %s", name, a.DType)
@@ -461,6 +505,9 @@ func (s *Scalar) Field(name string) (Value, error) {
 	off, f, ok := s.DType.FieldOffset(name)
 	if !ok {
 		return nil, fmt.Errorf("pyval: no field %q in dtype %s", name, s.DType)
+	}
+	if len(s.Data) < s.DType.ItemSize() {
+		return nil, fmt.Errorf("pyval: scalar of dtype %s needs %d bytes, has %d", s.DType, s.DType.ItemSize(), len(s.Data))
 	}
 	return fieldValue(f, s.Data[off:])
 }

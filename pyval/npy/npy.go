@@ -27,6 +27,7 @@ package npy
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/sdpkit/sdpkit/pyval"
 )
@@ -103,18 +104,13 @@ func (h Header) DataSize() (int, bool) {
 	return dataSize(h.DType, h.Shape)
 }
 
-// maxElements bounds the element count of a decoded array, as
-// pyval.NewNDArray does; it only matters for zero-size dtypes such as
-// '|S0', whose huge arrays take no data bytes.
-const maxElements = 1<<31*64 - 64
-
 func dataSize(dt pyval.DType, shape []int) (int, bool) {
-	n, ok := pyval.ShapeSize(shape, maxElements)
+	n, ok := pyval.ShapeSize(shape, math.MaxInt)
 	if !ok {
 		return 0, false
 	}
 	size := dt.ItemSize()
-	if size < 0 || (size > 0 && n > int(^uint(0)>>1)/size) {
+	if size < 0 || (size > 0 && n > math.MaxInt/size) {
 		return 0, false
 	}
 	return n * size, true

@@ -224,7 +224,7 @@ func parseHeader(text string) (Header, error) {
 			return Header{}, fmt.Errorf("%w: shape is not valid: %s", ErrFormat, clip(pyval.Repr(shape)))
 		}
 		x, fits := n.Int64()
-		if !fits || x < 0 || x > math.MaxInt32*64 {
+		if !fits || x < 0 || x > math.MaxInt {
 			return Header{}, fmt.Errorf("%w: invalid dimension %s in shape %s", ErrFormat, n, clip(pyval.Repr(shape)))
 		}
 		h.Shape[i] = int(x)
