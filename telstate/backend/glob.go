@@ -14,11 +14,15 @@ package backend
 // Matching is bytewise: a multi-byte UTF-8 character is several bytes to
 // '?'. As in Redis, only '^' negates a set: "[!a]" is the set {'!', 'a'}.
 // An unterminated set ("[ab") runs to the end of the pattern, and a
-// trailing lone backslash matches a backslash.
+// trailing lone backslash matches a backslash. The empty key matches only
+// the patterns "*" and "" (Redis's matcher never lets a star match an
+// empty key; KEYS special-cases the pattern "*").
 func MatchGlob(pattern, key []byte) bool {
-	// Fast paths for the common patterns.
 	if len(pattern) == 1 && pattern[0] == '*' {
-		return true
+		return true // KEYS's "allkeys" fast path
+	}
+	if len(key) == 0 {
+		return len(pattern) == 0
 	}
 	return globMatch(pattern, key)
 }

@@ -10,6 +10,8 @@ func TestMatchGlob(t *testing.T) {
 		{"*", "", true},
 		{"*", "anything", true},
 		{"", "", true},
+		{"**", "", false}, // Redis quirk: only "*" itself matches ""
+		{"a*", "a", true},
 		{"", "a", false},
 		{"a", "a", true},
 		{"a", "ab", false},
