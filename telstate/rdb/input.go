@@ -26,12 +26,20 @@ type input struct {
 	end  int
 	off  int64 // input offset of buf[pos]
 	size int64 // total input size when known, else -1
-	crc  uint64
+	// crc covers the input up to buf[crcPos]; it is brought up to date in
+	// bulk (syncCRC) rather than byte by byte.
+	crc    uint64
+	crcPos int
 	rerr error // first error from r, reported once the buffer is drained
 }
 
 func newInput(r io.Reader) *input {
-	return &input{r: r, buf: make([]byte, inputBufSize), size: inputSize(r)}
+	size := inputSize(r)
+	bufSize := inputBufSize
+	if size >= 0 && size < inputBufSize {
+		bufSize = int(size) + 1 // small inputs need no 64 KiB buffer
+	}
+	return &input{r: r, buf: make([]byte, bufSize), size: size}
 }
 
 // inputSize returns how many bytes r has left if that is cheap to know,
@@ -64,11 +72,12 @@ func (in *input) fill() error {
 	if in.pos < in.end {
 		return nil
 	}
+	in.syncCRC()
 	for tries := 1; in.rerr == nil; tries++ {
 		n, err := in.r.Read(in.buf)
 		in.rerr = err
 		if n > 0 {
-			in.pos, in.end = 0, n
+			in.pos, in.end, in.crcPos = 0, n, 0
 			return nil
 		}
 		if err == nil && tries >= 100 {
@@ -82,10 +91,21 @@ func (in *input) fill() error {
 	return &ParseError{Offset: in.off, Msg: "reading input failed", Cause: in.rerr}
 }
 
-// consume advances over k buffered bytes, adding them to the checksum.
+// syncCRC adds the bytes consumed so far to the checksum.
+func (in *input) syncCRC() {
+	in.crc = crcUpdate(in.crc, in.buf[in.crcPos:in.pos])
+	in.crcPos = in.pos
+}
+
+// checksum returns the CRC-64 of everything consumed.
+func (in *input) checksum() uint64 {
+	in.syncCRC()
+	return in.crc
+}
+
+// consume advances over k buffered bytes.
 func (in *input) consume(k int) []byte {
 	p := in.buf[in.pos : in.pos+k]
-	in.crc = crcUpdate(in.crc, p)
 	in.pos += k
 	in.off += int64(k)
 	return p

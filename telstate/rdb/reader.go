@@ -189,6 +189,15 @@ func (c ctxReader) Read(p []byte) (int, error) {
 type decoder struct {
 	in      *input
 	version int
+	// seen, if not nil, counts the value types and string encodings met
+	// (tests use it to prove which encodings a file exercised).
+	seen map[string]int
+}
+
+func (d *decoder) note(what string) {
+	if d.seen != nil {
+		d.seen[what]++
+	}
 }
 
 func (d *decoder) run(fn func(Record) error) error {
@@ -295,7 +304,7 @@ func (d *decoder) checksum() error {
 	if d.version < 5 {
 		return nil
 	}
-	want := d.in.crc
+	want := d.in.checksum()
 	off := d.in.off
 	b, err := d.in.readFull(8, "checksum")
 	if err != nil {
@@ -396,6 +405,7 @@ func (d *decoder) readBlob(what string) (blob, error) {
 		return blob{}, err
 	}
 	if !special {
+		d.note("string:raw")
 		dataOff := d.in.off
 		p, err := d.in.readFull(n, what)
 		return blob{data: p, off: dataOff}, err
@@ -409,10 +419,12 @@ func (d *decoder) readBlob(what string) (blob, error) {
 	case 2:
 		size = 4
 	case 3:
+		d.note("string:lzf")
 		return d.readLZF(off, what)
 	default:
 		return blob{}, errAt(off, "%s: unknown string encoding byte 0x%02x", what, 0xc0|n)
 	}
+	d.note("string:int")
 	p, err := d.in.readFull(size, what)
 	if err != nil {
 		return blob{}, err
@@ -478,6 +490,7 @@ func (d *decoder) readKeyValue(t byte, typeOff int64) (rec Record, keep bool, er
 	if !knownType(t) {
 		return rec, false, errAt(typeOff, "unknown value type %d", t)
 	}
+	d.note(fmt.Sprintf("type:%d", t))
 	key, err := d.readString("key")
 	if err != nil {
 		return rec, false, err
