@@ -65,6 +65,16 @@ func (s SubEncoder) Append(dst []byte, v pyval.Value) ([]byte, error) {
 	return s.e.append(dst, v, s.depth+1)
 }
 
+// AppendArray appends items as a msgpack array one level below the hook's
+// value (the items themselves two levels below), without boxing the slice
+// in a Value.
+func (s SubEncoder) AppendArray(dst []byte, items []pyval.Value) ([]byte, error) {
+	if s.depth+1 > s.e.maxDepth {
+		return dst, fmt.Errorf("%w: more than %d levels", ErrTooDeep, s.e.maxDepth)
+	}
+	return s.e.appendArray(dst, items, s.depth+1)
+}
+
 func (e *Encoder) append(dst []byte, v pyval.Value, depth int) ([]byte, error) {
 	if depth > e.maxDepth {
 		return dst, fmt.Errorf("%w: more than %d levels", ErrTooDeep, e.maxDepth)
@@ -86,14 +96,7 @@ func (e *Encoder) append(dst []byte, v pyval.Value, depth int) ([]byte, error) {
 	case pyval.Float:
 		return appendFloat64(dst, float64(x)), nil
 	case pyval.Str:
-		if !utf8.ValidString(string(x)) {
-			return dst, fmt.Errorf("%w: cannot encode %s", ErrInvalidUTF8, pyval.StrRepr(string(x)))
-		}
-		if len(x) > maxLen {
-			return dst, fmt.Errorf("%w: str of %d bytes", ErrTooLarge, len(x))
-		}
-		dst = appendStrHeader(dst, len(x))
-		return append(dst, x...), nil
+		return AppendStr(dst, string(x))
 	case pyval.Bytes:
 		if len(x) > maxLen {
 			return dst, fmt.Errorf("%w: bytes of length %d", ErrTooLarge, len(x))
@@ -303,16 +306,45 @@ func AppendExtFunc(dst []byte, typ int8, payload func(dst []byte) ([]byte, error
 	if len(out) < start {
 		return dst[:start], fmt.Errorf("msgpack: ext payload writer shrank the buffer")
 	}
-	n := len(out) - start
+	return InsertExtHeader(out, start, typ)
+}
+
+// InsertExtHeader turns buf[start:], a payload the caller has already
+// appended, into an ext object of type typ by inserting the header at
+// start (moving the payload up by a few bytes). It is AppendExtFunc
+// without the closure, for hot paths:
+//
+//	start := len(dst)
+//	dst = appendPayload(dst)
+//	dst, err = msgpack.InsertExtHeader(dst, start, typ)
+//
+// On error it returns buf[:start].
+func InsertExtHeader(buf []byte, start int, typ int8) ([]byte, error) {
+	if start < 0 || start > len(buf) {
+		return buf, fmt.Errorf("msgpack: ext payload start %d outside buffer of %d bytes", start, len(buf))
+	}
+	n := len(buf) - start
 	if n > maxLen {
-		return dst[:start], fmt.Errorf("%w: ext payload of %d bytes", ErrTooLarge, n)
+		return buf[:start], fmt.Errorf("%w: ext payload of %d bytes", ErrTooLarge, n)
 	}
 	hl := extHeaderLen(n)
 	var pad [6]byte
-	out = append(out, pad[:hl]...)
-	copy(out[start+hl:], out[start:start+n])
-	putExtHeader(out[start:start+hl], typ, n)
-	return out, nil
+	buf = append(buf, pad[:hl]...)
+	copy(buf[start+hl:], buf[start:start+n])
+	putExtHeader(buf[start:start+hl], typ, n)
+	return buf, nil
+}
+
+// AppendStr appends s as a msgpack str, failing on invalid UTF-8 and on
+// strings of 2^32 bytes or more.
+func AppendStr(dst []byte, s string) ([]byte, error) {
+	if !utf8.ValidString(s) {
+		return dst, fmt.Errorf("%w: cannot encode %s", ErrInvalidUTF8, pyval.StrRepr(s))
+	}
+	if len(s) > maxLen {
+		return dst, fmt.Errorf("%w: str of %d bytes", ErrTooLarge, len(s))
+	}
+	return append(appendStrHeader(dst, len(s)), s...), nil
 }
 
 // AppendTimestamp appends t as ext type -1 in the smallest form that holds

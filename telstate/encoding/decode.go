@@ -18,7 +18,7 @@ import (
 var decoder = msgpack.NewDecoder(msgpack.WithExtHook(decodeExt), msgpack.StrictMapKeys(true))
 
 // DecodeOption configures Decode and EqualEncoded.
-type DecodeOption func(*decodeConfig)
+type DecodeOption func(decodeConfig) decodeConfig
 
 type decodeConfig struct {
 	allowPickle bool
@@ -28,7 +28,10 @@ type decodeConfig struct {
 // decoded (true) or refused with ErrPickleNotAllowed (false, the default).
 // Only allow pickles from trusted sources; see AllowPickleFromEnv.
 func AllowPickle(allow bool) DecodeOption {
-	return func(c *decodeConfig) { c.allowPickle = allow }
+	return func(c decodeConfig) decodeConfig {
+		c.allowPickle = allow
+		return c
+	}
 }
 
 // Decode decodes a stored value, choosing the format from its first byte
@@ -43,7 +46,7 @@ func AllowPickle(allow bool) DecodeOption {
 func Decode(b []byte, opts ...DecodeOption) (pyval.Value, error) {
 	var cfg decodeConfig
 	for _, o := range opts {
-		o(&cfg)
+		cfg = o(cfg) // by value, so the config stays on the stack
 	}
 	if len(b) == 0 {
 		return nil, fmt.Errorf("%w: empty value", ErrDecode)

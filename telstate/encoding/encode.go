@@ -17,7 +17,22 @@ var encoder = msgpack.NewEncoder(msgpack.WithEncodeHook(encodeExt))
 // encoding. Values katsdptelstate cannot encode (object dtypes, invalid
 // UTF-8 strs, nil) fail with an error wrapping ErrEncode.
 func Encode(v pyval.Value) ([]byte, error) {
-	return AppendEncoded(nil, v)
+	return AppendEncoded(make([]byte, 0, sizeHint(v)), v)
+}
+
+// sizeHint guesses the encoded size so that Encode usually allocates once.
+func sizeHint(v pyval.Value) int {
+	switch x := v.(type) {
+	case pyval.Str:
+		return len(x) + 8
+	case pyval.Bytes:
+		return len(x) + 8
+	case *pyval.NDArray:
+		if x != nil {
+			return len(x.Data) + 200
+		}
+	}
+	return 32
 }
 
 // AppendEncoded appends the stored form of v to dst, for callers that reuse
@@ -54,9 +69,12 @@ func safeRepr(v pyval.Value) string {
 func encodeExt(dst []byte, v pyval.Value, sub msgpack.SubEncoder) ([]byte, error) {
 	switch x := v.(type) {
 	case pyval.Tuple:
-		return msgpack.AppendExtFunc(dst, ExtTuple, func(b []byte) ([]byte, error) {
-			return sub.Append(b, pyval.List(x))
-		})
+		start := len(dst)
+		dst, err := sub.AppendArray(dst, x)
+		if err != nil {
+			return dst[:start], err
+		}
+		return msgpack.InsertExtHeader(dst, start, ExtTuple)
 	case pyval.Complex:
 		var p [16]byte
 		binary.BigEndian.PutUint64(p[:8], math.Float64bits(real(x)))
@@ -92,13 +110,19 @@ func encodeExt(dst []byte, v pyval.Value, sub msgpack.SubEncoder) ([]byte, error
 		if len(x.Data) < size {
 			return dst, fmt.Errorf("numpy scalar of dtype %s needs %d bytes, has %d", dt, size, len(x.Data))
 		}
-		return msgpack.AppendExtFunc(dst, ExtScalar, func(b []byte) ([]byte, error) {
-			b, err := sub.Append(b, dt.Descr())
-			if err != nil {
-				return b, err
-			}
-			return append(b, x.Data[:size]...), nil
-		})
+		start := len(dst)
+		var err error
+		if dt.IsStructured() {
+			// A list of (name, descr[, shape]) tuples: ext-1 tuples again.
+			dst, err = sub.Append(dst, dt.Descr())
+		} else {
+			dst, err = msgpack.AppendStr(dst, dt.String())
+		}
+		if err != nil {
+			return dst[:start], err
+		}
+		dst = append(dst, x.Data[:size]...)
+		return msgpack.InsertExtHeader(dst, start, ExtScalar)
 	}
 	return dst, fmt.Errorf("%w: do not know how to encode type %s", msgpack.ErrUnsupportedType, v.Kind())
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sdpkit/sdpkit/internal/vectors"
 	"github.com/sdpkit/sdpkit/pyval"
-	"github.com/sdpkit/sdpkit/pyval/msgpack"
 	"github.com/sdpkit/sdpkit/pyval/tagjson"
 )
 
@@ -336,5 +335,3 @@ func sameInts(a, b []int) bool {
 	}
 	return true
 }
-
-var _ = msgpack.ErrTruncated
