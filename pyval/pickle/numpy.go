@@ -29,7 +29,12 @@ type dtypeObj struct {
 	dt     pyval.DType
 	hasSub bool
 	sub    []int
+	depth  int // nesting of structured dtypes, bounded by maxDTypeDepth
 }
+
+// maxDTypeDepth bounds structured dtypes nested in each other (pyval's
+// descr parser has the same bound).
+const maxDTypeDepth = 32
 
 // newDType implements numpy.dtype(obj, align=False, copy=False) for a
 // dtype string or another dtype.
@@ -395,6 +400,10 @@ func (m *machine) structDType(d *dtypeObj, namesV, fieldsV any, elsize int64) (p
 		if !ok {
 			return pyval.DType{}, m.fail(ErrInvalid, "dtype field %q type must be a dtype, got %s", name, typeName(e.items[0]))
 		}
+		if ft.depth >= maxDTypeDepth {
+			return pyval.DType{}, m.fail(ErrLimit, "structured dtypes nested more than %d deep", maxDTypeDepth)
+		}
+		d.depth = max(d.depth, ft.depth+1)
 		off, ok := intOf(e.items[1])
 		if !ok || off < 0 || off > math.MaxInt32 {
 			return pyval.DType{}, m.fail(ErrInvalid, "bad offset for dtype field %q", name)
@@ -453,7 +462,7 @@ func (m *machine) subArray(d *dtypeObj, sub any, elsize int64) error {
 	if !ok || int64(n)*int64(base.dt.ItemSize()) != elsize {
 		return m.fail(ErrInvalid, "dtype subarray %s%v does not match elsize %d", base.dt, shape, elsize)
 	}
-	d.dt, d.hasSub, d.sub = base.dt, true, shape
+	d.dt, d.hasSub, d.sub, d.depth = base.dt, true, shape, base.depth
 	return nil
 }
 

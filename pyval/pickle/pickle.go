@@ -48,7 +48,10 @@
 // # Differences from Python
 //
 // Ints outside -2**63 … 2**64-1 cannot be held by pyval.Int and fail with
-// ErrUnsupported. Recursive structures (a list containing itself) fail with
+// ErrUnsupported. A str is held in a pyval.Str as Python's surrogateescape
+// would encode it: a lone surrogate U+DC80…U+DCFF becomes the byte it
+// escapes, and other lone surrogates fail with ErrUnsupported. Recursive
+// structures (a list containing itself) fail with
 // ErrUnsupported. Dtype field titles and out-of-order structured fields,
 // which a numpy descr cannot express, fail with ErrUnsupported. Bytes after
 // the STOP opcode are ignored, as pickle.loads ignores them.

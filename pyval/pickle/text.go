@@ -259,14 +259,22 @@ func latin1String(b []byte) string {
 	return string(buf)
 }
 
-// latin1Bytes encodes a str as latin1, failing on code points above 255.
+// latin1Bytes encodes a str as latin1, failing on code points above 255
+// (and on the invalid UTF-8 that stands for a surrogate escape). Code points
+// up to 255 are one byte, or two bytes starting 0xC2 or 0xC3, in UTF-8.
 func latin1Bytes(s string) ([]byte, bool) {
 	out := make([]byte, 0, len(s))
-	for _, r := range s {
-		if r > 0xFF { // includes utf8.RuneError for invalid UTF-8
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+		case (c == 0xC2 || c == 0xC3) && i+1 < len(s) && s[i+1]&0xC0 == 0x80:
+			out = append(out, c<<6|s[i+1]&0x3F)
+			i++
+		default:
 			return nil, false
 		}
-		out = append(out, byte(r))
 	}
 	return out, true
 }
