@@ -13,6 +13,10 @@ import (
 // fields, and it treats unnamed void fields as padding: consecutive padding
 // fields merge into one and zero-length ones vanish, so that the result
 // re-encodes exactly as numpy re-saves the array.
+//
+// Two things numpy accepts are refused, because pyval.DType cannot hold
+// them: field titles ((title, name) pairs as names) and a top-level
+// (descr, shape) sub-array descr.
 func DescrToDType(descr pyval.Value) (pyval.DType, error) {
 	norm, err := normalizeDescr(descr, 0)
 	if err != nil {
