@@ -1,0 +1,141 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/sdpkit/sdpkit/telstate/backend"
+)
+
+// Limits of one command in a batch: a chunk ends after this many items or
+// once it holds this many bytes, whichever comes first, so that no single
+// command or pipeline round trip grows without bound.
+const (
+	chunkItems = 1000
+	chunkBytes = 4 << 20
+)
+
+// chunks calls fn with consecutive [i, j) ranges of n items whose sizes
+// are given by size.
+func chunks(n int, size func(i int) int, fn func(i, j int) error) error {
+	for i := 0; i < n; {
+		j, bytes := i, 0
+		for j < n && j-i < chunkItems && (j == i || bytes+size(j) <= chunkBytes) {
+			bytes += size(j)
+			j++
+		}
+		if err := fn(i, j); err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
+}
+
+// AddMutables adds samples to the sensor key as AddMutable would one by
+// one, in order, but sends them as pipelined EVALSHAs of the add_mutable
+// script, so that every new sample is still published
+// (backend.BatchAdder). Samples go in chunks of up to 1000, one round trip
+// each; a chunk that fails on the connection is sent again once (adding a
+// sample twice stores it once). On error the earlier chunks are written.
+func (b *Backend) AddMutables(ctx context.Context, key []byte, samples []backend.Sample) error {
+	for i, s := range samples {
+		if err := backend.CheckTimestamp(s.Timestamp); err != nil {
+			return fmt.Errorf("redis add_mutable %q (sample %d): %w", key, i, err)
+		}
+	}
+	keys := []string{string(key)}
+	return chunks(len(samples), func(i int) int { return 8 + len(samples[i].Value) }, func(i, j int) error {
+		members := make([][]byte, j-i)
+		for n, s := range samples[i:j] {
+			members[n] = backend.PackMember(s.Value, s.Timestamp)
+		}
+		op := fmt.Sprintf("add_mutable (samples %d to %d of %d)", i, j-1, len(samples))
+		return b.call(ctx, op, key, func(ctx context.Context) error {
+			return b.addChunk(ctx, keys, members)
+		})
+	})
+}
+
+// addChunk pipelines one EVALSHA per member. If the server lacks the
+// script it is loaded and the whole chunk sent again, which is harmless
+// because ZADD of a present member changes and publishes nothing.
+func (b *Backend) addChunk(ctx context.Context, keys []string, members [][]byte) error {
+	run := func() ([]goredis.Cmder, error) {
+		return b.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for _, m := range members {
+				b.sc.addMutable.EvalSha(ctx, p, keys, m)
+			}
+			return nil
+		})
+	}
+	cmds, err := run()
+	if err == nil {
+		return nil
+	}
+	for _, c := range cmds {
+		if isNoScript(c.Err()) {
+			if err := b.sc.addMutable.Load(ctx, b.c).Err(); err != nil {
+				return err
+			}
+			_, err = run()
+			return err
+		}
+	}
+	return err
+}
+
+// LoadString stores an immutable, replacing key (SET; backend.Loader).
+func (b *Backend) LoadString(ctx context.Context, key, value []byte) error {
+	return b.call(ctx, "load string", key, func(ctx context.Context) error {
+		return b.c.Set(ctx, string(key), value, 0).Err()
+	})
+}
+
+// LoadZSet stores a sensor from zset members, replacing key
+// (backend.Loader): DEL and ZADD with score 0 in chunks, sent as one
+// MULTI/EXEC transaction so that readers never see a half-loaded key and a
+// retry after a connection failure repeats the whole replacement. No
+// update is published. An empty members list leaves the key absent (Redis
+// has no empty sorted sets).
+func (b *Backend) LoadZSet(ctx context.Context, key []byte, members [][]byte) error {
+	k := string(key)
+	return b.call(ctx, "load zset", key, func(ctx context.Context) error {
+		_, err := b.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+			p.Del(ctx, k)
+			return chunks(len(members), func(i int) int { return len(members[i]) }, func(i, j int) error {
+				zs := make([]goredis.Z, j-i)
+				for n, m := range members[i:j] {
+					zs[n] = goredis.Z{Score: 0, Member: m}
+				}
+				p.ZAdd(ctx, k, zs...)
+				return nil
+			})
+		})
+		return err
+	})
+}
+
+// LoadHash stores an indexed key, replacing key (backend.Loader): DEL and
+// HSET in chunks in one MULTI/EXEC transaction, as LoadZSet. A repeated
+// sub-key keeps the last value. An empty entries list leaves the key
+// absent.
+func (b *Backend) LoadHash(ctx context.Context, key []byte, entries []backend.Entry) error {
+	k := string(key)
+	return b.call(ctx, "load hash", key, func(ctx context.Context) error {
+		_, err := b.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+			p.Del(ctx, k)
+			return chunks(len(entries), func(i int) int { return len(entries[i].SubKey) + len(entries[i].Value) }, func(i, j int) error {
+				fv := make([]any, 0, 2*(j-i))
+				for _, e := range entries[i:j] {
+					fv = append(fv, e.SubKey, e.Value)
+				}
+				p.HSet(ctx, k, fv...)
+				return nil
+			})
+		})
+		return err
+	})
+}
