@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unicode/utf8"
 
 	"github.com/sdpkit/sdpkit/pyval"
 	"github.com/sdpkit/sdpkit/pyval/msgpack"
@@ -77,10 +78,12 @@ func Decode(b []byte, opts ...DecodeOption) (pyval.Value, error) {
 // as katsdptelstate's equal_encoded_values decides when an immutable key is
 // set again: true if the bytes are identical; otherwise only if both decode
 // to a str or bytes (numpy str_ and bytes_ scalars included, as they are
-// Python str and bytes subclasses) with the same UTF-8 bytes. Nothing else
-// is compared by value, not even inside containers, so 1 and 1.0, or a dict
-// in another insertion order, are different. A value that does not decode
-// makes the result false (Python raises DecodeError there).
+// Python str and bytes subclasses) with the same bytes, a str counting as
+// its UTF-8 encoding with surrogateescape (so a numpy str_ holding U+DCFF
+// equals the bytes 0xff). Nothing else is compared by value, not even
+// inside containers, so 1 and 1.0, or a dict in another insertion order,
+// are different. A value that does not decode makes the result false
+// (Python raises DecodeError there).
 func EqualEncoded(a, b []byte, opts ...DecodeOption) bool {
 	if bytes.Equal(a, b) {
 		return true
@@ -115,14 +118,47 @@ func textBytes(v pyval.Value) ([]byte, bool) {
 		}
 		switch x.DType.Kind {
 		case 'U':
-			s, err := pyval.AsString(x)
-			return []byte(s), err == nil
+			return ucs4SurrogateEscape(x)
 		case 'S':
 			b, err := pyval.AsBytes(x)
 			return b, err == nil
 		}
 	}
 	return nil, false
+}
+
+// ucs4SurrogateEscape encodes a numpy str_ scalar as Python's
+// str.encode('utf-8', 'surrogateescape'): trailing NULs dropped (numpy
+// drops them), lone surrogates U+DC80…U+DCFF become the bytes 0x80…0xFF,
+// and any other surrogate or out-of-range code point is unencodable.
+func ucs4SurrogateEscape(s *pyval.Scalar) ([]byte, bool) {
+	size := s.DType.ItemSize()
+	if len(s.Data) < size {
+		return nil, false
+	}
+	cps := make([]uint32, 0, size/4)
+	for i := 0; i+4 <= size; i += 4 {
+		if s.DType.BigEndian() {
+			cps = append(cps, binary.BigEndian.Uint32(s.Data[i:]))
+		} else {
+			cps = append(cps, binary.LittleEndian.Uint32(s.Data[i:]))
+		}
+	}
+	for len(cps) > 0 && cps[len(cps)-1] == 0 {
+		cps = cps[:len(cps)-1]
+	}
+	var out []byte
+	for _, c := range cps {
+		switch {
+		case c >= 0xdc80 && c <= 0xdcff:
+			out = append(out, byte(c-0xdc00))
+		case c >= 0xd800 && c <= 0xdfff, c > utf8.MaxRune:
+			return nil, false
+		default:
+			out = utf8.AppendRune(out, rune(c))
+		}
+	}
+	return out, true
 }
 
 // decodeExt is the msgpack ext hook, as katsdptelstate's _msgpack_ext_hook.

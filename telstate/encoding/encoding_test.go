@@ -192,6 +192,9 @@ func TestEqualEncoded(t *testing.T) {
 	}
 	npStr := &pyval.Scalar{DType: pyval.DType{Kind: 'U', ByteOrder: '<', Size: 4}, Data: []byte("c\x00\x00\x00a\x00\x00\x00f\x00\x00\x00\xe9\x00\x00\x00")}
 	npBytes := &pyval.Scalar{DType: pyval.DType{Kind: 'S', ByteOrder: '|', Size: 6}, Data: []byte("caf\xc3\xa9\x00")}
+	npSurrogate := &pyval.Scalar{DType: pyval.DType{Kind: 'U', ByteOrder: '<', Size: 2}, Data: []byte("a\x00\x00\x00\xff\xdc\x00\x00")}
+	npBadSurrogate := &pyval.Scalar{DType: pyval.DType{Kind: 'U', ByteOrder: '<', Size: 2}, Data: []byte("a\x00\x00\x00\x00\xd8\x00\x00")}
+	npStrBE := &pyval.Scalar{DType: pyval.DType{Kind: 'U', ByteOrder: '>', Size: 2}, Data: []byte("\x00\x00\x00\xe9\x00\x00\x00\x00")}
 	pickled := []byte("\x80\x02X\x05\x00\x00\x00caf\xc3\xa9q\x00.")
 	cases := []struct {
 		name string
@@ -206,6 +209,9 @@ func TestEqualEncoded(t *testing.T) {
 		{"str via str8 header", enc(cafe), mustHex(t, "ffd905636166c3a9"), nil, true},
 		{"numpy str_ vs str", enc(npStr), enc(cafe), nil, true},
 		{"numpy bytes_ vs str", enc(npBytes), enc(cafe), nil, true},
+		{"surrogateescape", enc(npSurrogate), enc(pyval.Bytes("a\xff")), nil, true},
+		{"big-endian numpy str_", enc(npStrBE), enc(pyval.Str("é")), nil, true},
+		{"unencodable surrogate", enc(npBadSurrogate), enc(pyval.Bytes("a")), nil, false},
 		{"different str", enc(cafe), enc(pyval.Str("cafe")), nil, false},
 		{"no recursion", enc(pyval.List{cafe}), enc(pyval.List{pyval.Bytes("café")}), nil, false},
 		{"int vs float", i1, enc(pyval.Float(1)), nil, false},
