@@ -1,3 +1,94 @@
+// Command sdp is sdpkit's one binary: the telescope state, configuration
+// database, data queues and queue connector of the SDP, from the command
+// line.
+//
+//	sdp demo                     a tour of the telescope state
+//	sdp telstate --db FILE ...   query and edit telescope state
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		var re reportedError
+		if !errors.As(err, &re) {
+			fmt.Fprintf(os.Stderr, "sdp: %v\n", err)
+		}
+		var ue usageError
+		if errors.As(err, &ue) || !errors.As(err, &re) {
+			os.Exit(2) // unknown commands and bad arguments
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError marks errors in how the command was called (exit status 2).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// reportedError marks errors already printed to stderr.
+type reportedError struct{ error }
+
+func (e reportedError) Unwrap() error { return e.error }
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "sdp",
+		Short:         "sdpkit: the data layer of the radio-telescope Science Data Processor",
+		Long:          "sdp works with the SDP's telescope state (katsdptelstate-compatible), in memory, in RDB files and, later, in Redis.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		fmt.Fprintf(stderr, "%s: %v\n%s", c.CommandPath(), err, c.UsageString())
+		return reportedError{usageError{err}}
+	})
+	root.AddCommand(newTelstateCmd(), newDemoCmd())
+	wrapErrors(root, stderr)
+	return root
+}
+
+// wrapErrors prints errors once, prefixed with the command path, since
+// cobra's own printing is silenced.
+func wrapErrors(c *cobra.Command, stderr io.Writer) {
+	for _, sub := range c.Commands() {
+		wrapErrors(sub, stderr)
+	}
+	if c.RunE == nil {
+		return
+	}
+	run := c.RunE
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		err := run(cmd, args)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), err)
+			return reportedError{err}
+		}
+		return nil
+	}
+	if c.Args != nil {
+		check := c.Args
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				fmt.Fprintf(stderr, "%s: %v\n%s", cmd.CommandPath(), err, cmd.UsageString())
+				return reportedError{usageError{err}}
+			}
+			return nil
+		}
+	}
+}

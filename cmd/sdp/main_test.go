@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/sdpkit/sdpkit/internal/vectors"
+)
+
+// run executes the CLI in-process and returns stdout, stderr and the error.
+func run(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	root := newRootCmd(&stdout, &stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return stdout.String(), stderr.String(), err
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, err := run(t, args...)
+	if err != nil {
+		t.Fatalf("sdp %s: %v\nstderr: %s", strings.Join(args, " "), err, errOut)
+	}
+	return out
+}
+
+// copyFile copies src into dir, so tests never write beside the vectors.
+func copyFile(t *testing.T, src, dir string) string {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, filepath.Base(src))
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// manifestKeys returns a manifest's "keys" array as generic JSON, with the
+// informative ndarray "values" of longdouble arrays removed (Python renders
+// their items recursively).
+func manifestKeys(t *testing.T, data []byte) []any {
+	t.Helper()
+	var m struct {
+		Keys []any `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("not a manifest: %v\n%.300s", err, data)
+	}
+	return m.Keys
+}
+
+var rdbVectors = []string{
+	"telstate-writer-tiny",
+	"telstate-writer-memory",
+	"redis-server-save",
+	"telstate-writer-from-redis7",
+}
+
+// TestExportMatchesManifests: `export` of each vector RDB file prints the
+// keys of its manifest exactly.
+func TestExportMatchesManifests(t *testing.T) {
+	dir := vectors.Dir(t, "telstate")
+	for _, name := range rdbVectors {
+		t.Run(name, func(t *testing.T) {
+			db := copyFile(t, filepath.Join(dir, name+".rdb"), t.TempDir())
+			out := mustRun(t, "telstate", "--db", db, "export")
+			want, err := os.ReadFile(filepath.Join(dir, name+".manifest.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			compareKeys(t, manifestKeys(t, []byte(out)), manifestKeys(t, want))
+		})
+	}
+}
+
+func compareKeys(t *testing.T, got, want []any) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d keys, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			g, _ := json.Marshal(got[i])
+			w, _ := json.Marshal(want[i])
+			t.Errorf("key %d differs:\n got %.600s\nwant %.600s", i, g, w)
+		}
+	}
+}
+
+// TestImportEncodesLikePython: importing a manifest encodes every value
+// itself; exporting again must reproduce Python's encoded bytes exactly.
+func TestImportEncodesLikePython(t *testing.T) {
+	dir := vectors.Dir(t, "telstate")
+	for _, name := range []string{"telstate-writer-tiny", "telstate-writer-memory"} {
+		t.Run(name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "imported.rdb")
+			mustRun(t, "telstate", "--db", db, "import", filepath.Join(dir, name+".manifest.json"))
+			out := mustRun(t, "telstate", "--db", db, "export")
+			want, _ := os.ReadFile(filepath.Join(dir, name+".manifest.json"))
+			compareKeys(t, manifestKeys(t, []byte(out)), manifestKeys(t, want))
+		})
+	}
+}
+
+func TestCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "obs.rdb")
+	ts := func(args ...string) string { return mustRun(t, append([]string{"telstate", "--db", db}, args...)...) }
+
+	ts("set", "sdp_n_chans", `{"int": "4096"}`)
+	ts("set", "sdp_n_chans", `4096`) // an equal value again: fine
+	ts("add", "m000_activity", `{"str": "slew"}`, "--ts", "100")
+	ts("add", "m000_activity", `"track"`, "--ts", "110")
+	ts("add", "m000_activity", `"stop"`, "--ts", "120")
+	ts("add", "obs_label", `"calibration"`, "--immutable")
+	ts("set-indexed", "delays", `"m000"`, `{"tuple": [1, 2.5]}`)
+	ts("set-indexed", "delays", `7`, `{"complex": [{"float": "1.0"}, {"float": "-2.0"}]}`)
+
+	if got := ts("get", "sdp_n_chans"); got != "4096\n" {
+		t.Errorf("get sdp_n_chans = %q", got)
+	}
+	if got := ts("get", "m000_activity", "--json"); got != `{"str": "stop"}`+"\n" {
+		t.Errorf("get --json m000_activity = %q", got)
+	}
+	if got := ts("range", "m000_activity", "--start", "105", "--end", "120"); got != "110.0\t'track'\n" {
+		t.Errorf("range [105, 120) = %q", got)
+	}
+	if got := ts("range", "m000_activity", "--start", "105", "--end", "120", "--include-previous", "--include-end"); got != "100.0\t'slew'\n110.0\t'track'\n120.0\t'stop'\n" {
+		t.Errorf("range [105, 120] with previous = %q", got)
+	}
+	if got := ts("range", "m000_activity", "--end", "115"); got != "110.0\t'track'\n" {
+		t.Errorf("range --end 115 (latest before) = %q", got)
+	}
+	if got := ts("get-indexed", "delays", `"m000"`); got != "(1, 2.5)\n" {
+		t.Errorf("get-indexed = %q", got)
+	}
+	if got := ts("keys"); got != "indexed    delays\nmutable    m000_activity\nimmutable  obs_label\nimmutable  sdp_n_chans\n" {
+		t.Errorf("keys = %q", got)
+	}
+	if got := ts("keys", "m0*", "--json"); got != `["m000_activity"]`+"\n" {
+		t.Errorf("keys m0* --json = %q", got)
+	}
+
+	// Refused writes leave the stored data as it was.
+	before, _ := os.ReadFile(db)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"set", "sdp_n_chans", `4097`}, "immutable"},
+		{[]string{"add", "sdp_n_chans", `1`, "--ts", "1"}, "immutable"},
+		{[]string{"add", "m000_activity", `1`, "--ts", "-1"}, "negative"},
+		{[]string{"set", "x", `{"int": "nope"}`}, `VALUE`},
+		{[]string{"get", "missing"}, "not found"},
+		{[]string{"range", "sdp_n_chans"}, "immutable"},
+		{[]string{"add", "m000_activity", "1", "--ts", "soon"}, "--ts"},
+	} {
+		_, errOut, err := run(t, append([]string{"telstate", "--db", db}, c.args...)...)
+		if err == nil || !strings.Contains(strings.ToLower(errOut), strings.ToLower(c.want)) {
+			t.Errorf("sdp telstate %v: err %v, stderr %q; want an error mentioning %q", c.args, err, errOut, c.want)
+		}
+	}
+	after, _ := os.ReadFile(db)
+	if !bytes.Equal(before, after) {
+		t.Errorf("a refused write changed the database file")
+	}
+
+	ts("delete", "obs_label")
+	if _, _, err := run(t, "telstate", "--db", db, "get", "obs_label"); err == nil {
+		t.Errorf("obs_label still there after delete")
+	}
+
+	snap := filepath.Join(t.TempDir(), "snap.rdb")
+	ts("dump", snap)
+	if got := mustRun(t, "telstate", "--db", snap, "get", "sdp_n_chans"); got != "4096\n" {
+		t.Errorf("dumped snapshot get = %q", got)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"telstate", "get"},
+		{"telstate", "--db", "x.rdb", "get", "a", "b"},
+		{"telstate", "--nope"},
+		{"nope"},
+	} {
+		_, _, err := run(t, args...)
+		var ue usageError
+		if err == nil || (!errors.As(err, &ue) && args[0] != "nope") {
+			t.Errorf("sdp %v: err = %v, want a usage error", args, err)
+		}
+	}
+	_, errOut, err := run(t, "telstate", "get", "k")
+	if err == nil || !strings.Contains(errOut, "--db") {
+		t.Errorf("no --db: err %v, stderr %q", err, errOut)
+	}
+	_, errOut, err = run(t, "telstate", "--db", filepath.Join(t.TempDir(), "missing.rdb"), "keys")
+	if err == nil || !strings.Contains(errOut, "missing.rdb") {
+		t.Errorf("missing file: err %v, stderr %q", err, errOut)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "demo.rdb")
+	stdout := mustRun(t, "demo", "--out", out)
+	for _, want := range []string{"refused", "became 'stop'", "every key matches", "load_from_file"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if got := mustRun(t, "telstate", "--db", out, "get", "sdp_n_chans"); got != "4096\n" {
+		t.Errorf("demo snapshot: sdp_n_chans = %q", got)
+	}
+}
