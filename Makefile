@@ -10,6 +10,7 @@ build:
 
 deps:
 	./scripts/deps.sh
+	./scripts/peers.sh
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -17,7 +18,7 @@ vet:
 	$(GO) vet ./...
 
 unit:
-	$(GO) test -race -count=1 ./...
+	SDP_REQUIRE_PEERS=1 $(GO) test -race -count=1 ./...
 
 fuzz:
 	./scripts/fuzz.sh
