@@ -3,6 +3,7 @@ package testenv
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -109,7 +110,19 @@ func (f *fakeTB) Fatal(args ...any) {
 	f.mu.Unlock()
 	runtime.Goexit()
 }
-func (f *fakeTB) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
+func (f *fakeTB) Fatalf(format string, args ...any) { f.Fatal(fmt.Sprintf(format, args...)) }
+func (f *fakeTB) Skipf(format string, args ...any)  { f.Skip(fmt.Sprintf(format, args...)) }
+func (f *fakeTB) Cleanup(fn func())                 { f.cleanups = append(f.cleanups, fn) }
+
+// run calls fn in a goroutine, as a test body, and runs the cleanups.
+func (f *fakeTB) run(fn func()) {
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
+	<-done
+	for i := len(f.cleanups) - 1; i >= 0; i-- {
+		f.cleanups[i]()
+	}
+}
 
 func sprint(args ...any) string {
 	var b strings.Builder
@@ -125,14 +138,24 @@ func TestRedisMissingBinary(t *testing.T) {
 	for _, skip := range []string{"1", ""} {
 		t.Setenv(SkipMissingEnv, skip)
 		f := &fakeTB{TB: t}
-		done := make(chan struct{})
-		go func() { defer close(done); Redis(f) }()
-		<-done
+		f.run(func() { Redis(f) })
 		if skip == "1" && (f.skipped != msg || f.fatal != "") {
 			t.Errorf("with %s=1: skipped %q fatal %q", SkipMissingEnv, f.skipped, f.fatal)
 		}
 		if skip == "" && (f.fatal != msg || f.skipped != "") {
 			t.Errorf("without %s: skipped %q fatal %q", SkipMissingEnv, f.skipped, f.fatal)
 		}
+	}
+}
+
+func TestRedisBadPreload(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.rdb")
+	if err := os.WriteFile(bad, []byte("REDIS0010\xfe\x00\x00\x05"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeTB{TB: t}
+	f.run(func() { Redis(f, WithPreloadedRDB(bad)) })
+	if !strings.Contains(f.fatal, "exited during start-up") || !strings.Contains(f.fatal, "RDB") {
+		t.Fatalf("fatal = %q", f.fatal)
 	}
 }

@@ -30,7 +30,7 @@ type input struct {
 	// bulk (syncCRC) rather than byte by byte.
 	crc    uint64
 	crcPos int
-	rerr error // first error from r, reported once the buffer is drained
+	rerr   error // first error from r, reported once the buffer is drained
 }
 
 func newInput(r io.Reader) *input {

@@ -119,11 +119,15 @@ const (
 // error.
 //
 // A malformed or truncated file, or a failure of r, gives a *ParseError.
-// An error returned by fn stops the read and is returned unchanged.
+// An error returned by fn stops the read and is returned unchanged. A nil
+// fn just validates the file.
 //
 // The trailing CRC-64 is verified for RDB version 5 and later unless it is
 // zero (Redis's and katsdptelstate's "not computed").
 func Read(r io.Reader, fn func(Record) error) error {
+	if fn == nil {
+		fn = func(Record) error { return nil } // just validate
+	}
 	d := &decoder{in: newInput(r)}
 	return d.run(fn)
 }
@@ -131,7 +135,9 @@ func Read(r io.Reader, fn func(Record) error) error {
 // Load reads an RDB file from r into dst, replacing keys that exist, and
 // returns the number of strings, sorted sets and hashes loaded (other types
 // are skipped and not counted, as katsdptelstate does). Keys from every
-// database in the file go into dst. Reading stops when ctx is done.
+// database in the file go into dst, and expiry times are ignored. Records
+// are passed on as they are read, so after an error dst holds the keys
+// before it. Reading stops when ctx is done (the error then wraps ctx's).
 // Errors from dst are returned wrapped, not as a ParseError.
 func Load(ctx context.Context, r io.Reader, dst backend.Loader) (int, error) {
 	n := 0
@@ -154,6 +160,10 @@ func Load(ctx context.Context, r io.Reader, dst backend.Loader) (int, error) {
 		n++
 		return nil
 	})
+	if err != nil && ctx.Err() != nil {
+		// Report the cancellation, not the read it interrupted.
+		return n, fmt.Errorf("rdb: load stopped after %d keys: %w", n, context.Cause(ctx))
+	}
 	return n, err
 }
 
@@ -454,7 +464,7 @@ func (d *decoder) readLZF(off int64, what string) (blob, error) {
 	if err := d.in.checkClaim(clen, what+" (LZF data)"); err != nil {
 		return blob{}, err
 	}
-	if ulen > clen*lzfMaxRatio {
+	if ulen/lzfMaxRatio > clen { // division: clen*ratio could overflow
 		return blob{}, errAt(off, "%s: LZF length %d cannot come from %d compressed bytes", what, ulen, clen)
 	}
 	dataOff := d.in.off

@@ -47,8 +47,17 @@ func checkParseError(t *testing.T, err error, size int) {
 func TestTruncationAtEveryOffset(t *testing.T) {
 	for _, name := range []string{"telstate-writer-tiny.rdb", "redis-server-save.rdb"} {
 		data := readVector(t, name)
-		for cut := range len(data) {
+		for cut := 0; cut < len(data); cut++ {
+			// Every offset of the tiny file; for the larger one every
+			// offset near the ends and a sample in between, to keep the
+			// test quick under -race.
+			if len(data) > 1024 && cut > 512 && cut < len(data)-512 && cut%7 != 0 {
+				continue
+			}
 			for kind, r := range readers(data[:cut]) {
+				if kind == "one-byte" && len(data) > 1024 {
+					continue
+				}
 				err := Read(r(), func(Record) error { return nil })
 				if err == nil {
 					t.Fatalf("%s cut at %d (%s): no error", name, cut, kind)
