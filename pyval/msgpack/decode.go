@@ -2,6 +2,7 @@ package msgpack
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"unicode/utf8"
@@ -50,7 +51,7 @@ func (d *Decoder) DecodeFirst(b []byte) (pyval.Value, int, error) {
 	r := reader{d: d, b: b}
 	v, err := r.value(0)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, locate(err)
 	}
 	return v, r.pos, nil
 }
@@ -59,10 +60,10 @@ func (d *Decoder) decode(b []byte, base, depth int) (pyval.Value, error) {
 	r := reader{d: d, b: b, base: base}
 	v, err := r.value(depth)
 	if err != nil {
-		return nil, err
+		return nil, locate(err)
 	}
 	if r.pos != len(b) {
-		return nil, fmt.Errorf("%w: %d bytes after the object, at offset %d", ErrExtraData, len(b)-r.pos, base+r.pos)
+		return nil, locate(fmt.Errorf("%w: %d bytes after the object, at offset %d", ErrExtraData, len(b)-r.pos, base+r.pos))
 	}
 	return v, nil
 }
@@ -91,7 +92,7 @@ func (s SubDecoder) DecodeFirst(b []byte) (pyval.Value, int, error) {
 	r := reader{d: s.d, b: b, base: s.base}
 	v, err := r.value(s.depth + 1)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, locate(err)
 	}
 	return v, r.pos, nil
 }
@@ -380,12 +381,39 @@ func (r *reader) extBody(n uint64, start, depth int) (pyval.Value, error) {
 	}
 	v, err := r.d.extHook(typ, p[:len(p):len(p)], SubDecoder{d: r.d, base: payOff, depth: depth})
 	if err != nil {
+		if located(err) {
+			// From nested decoding: it names its offset already, and
+			// wrapping it again at every level of nested ext objects would
+			// make building the error quadratic in the nesting depth.
+			return nil, err
+		}
 		return nil, fmt.Errorf("msgpack: ext type %d at offset %d: %w", typ, start, err)
 	}
 	if v == nil {
 		return nil, fmt.Errorf("msgpack: ext type %d at offset %d: hook returned no value", typ, start)
 	}
 	return v, nil
+}
+
+// locatedError marks an error that already names the byte offset of the
+// problem: every error that leaves a Decoder or SubDecoder carries it, so
+// that extBody can tell its hook's own errors (which it wraps with the ext
+// type and offset) from errors of nested decoding (passed on as they are).
+type locatedError struct{ err error }
+
+func (e *locatedError) Error() string { return e.err.Error() }
+func (e *locatedError) Unwrap() error { return e.err }
+
+func located(err error) bool {
+	var le *locatedError
+	return errors.As(err, &le)
+}
+
+func locate(err error) error {
+	if err == nil || located(err) {
+		return err
+	}
+	return &locatedError{err}
 }
 
 // decodeTimestamp reads the three timestamp layouts of the msgpack spec,

@@ -63,9 +63,12 @@ func TupleAsArray(on bool) EncodeOption {
 // always decoded natively, as Python's library does), like unpackb's
 // ext_hook. payload aliases the input: copy it to keep it beyond the call.
 // Values nested inside the payload are decoded with sub, which keeps the
-// decoder's options, depth accounting and byte offsets. Errors are
-// returned wrapped with the ext type and offset; return one wrapping
-// ErrUnknownExt for unrecognised types.
+// decoder's options, depth accounting and byte offsets. Errors the hook
+// makes are returned wrapped with the ext type and offset; errors from sub
+// (which name their own offset) are passed on as they are, even when the
+// hook wraps them, so return them without adding text: deeply nested
+// payloads would otherwise build ever longer messages. Return an error
+// wrapping ErrUnknownExt for unrecognised types.
 type ExtHook func(typ int8, payload []byte, sub SubDecoder) (pyval.Value, error)
 
 // WithExtHook sets the hook for ext types other than -1. Without a hook

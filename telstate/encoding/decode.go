@@ -167,7 +167,7 @@ func decodeExt(typ int8, p []byte, sub msgpack.SubDecoder) (pyval.Value, error) 
 	case ExtTuple:
 		v, err := sub.Decode(p)
 		if err != nil {
-			return nil, fmt.Errorf("tuple payload: %w", err)
+			return nil, err // located already; see msgpack.ExtHook
 		}
 		l, ok := v.(pyval.List)
 		if !ok {
@@ -201,7 +201,7 @@ func decodeExt(typ int8, p []byte, sub msgpack.SubDecoder) (pyval.Value, error) 
 func decodeScalar(p []byte, sub msgpack.SubDecoder) (pyval.Value, error) {
 	descr, n, err := sub.DecodeFirst(p)
 	if err != nil {
-		return nil, fmt.Errorf("numpy scalar descr: %w", err)
+		return nil, err // located already; see msgpack.ExtHook
 	}
 	dt, err := pyval.DTypeFromDescr(descr)
 	if err != nil {
