@@ -58,8 +58,8 @@ var (
 	ErrInvalidTimestamp = errors.New("telstate: invalid timestamp")
 	// ErrConnection: the backend's server cannot be reached.
 	ErrConnection = errors.New("telstate: connection error")
-	// ErrRdbParse: an RDB file is malformed. The error is a *RdbParseError
-	// in the rdb package carrying the byte offset.
+	// ErrRdbParse: an RDB file is malformed. The rdb package reports it
+	// as an *rdb.ParseError carrying the byte offset.
 	ErrRdbParse = errors.New("telstate: invalid RDB file")
 )
 
