@@ -143,7 +143,8 @@ func (ts *TelescopeState) writeKey(ctx context.Context, rw *rdb.Writer, key []by
 
 // DumpFile is WriteRDB into a new file at path (truncating an existing
 // one). As with katsdptelstate's RDBWriter, if no key was written the file
-// is removed again.
+// is removed again; so is a file left incomplete by an error other than
+// missing keys.
 func (ts *TelescopeState) DumpFile(ctx context.Context, path string, keys ...string) (written int, err error) {
 	f, err := os.Create(path)
 	if err != nil {
@@ -153,7 +154,7 @@ func (ts *TelescopeState) DumpFile(ctx context.Context, path string, keys ...str
 	if cerr := f.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("telstate: %w", cerr)
 	}
-	if written == 0 {
+	if written == 0 || (err != nil && !errors.Is(err, ErrKeyNotFound)) {
 		if rerr := os.Remove(path); rerr != nil && err == nil {
 			err = fmt.Errorf("telstate: %w", rerr)
 		}

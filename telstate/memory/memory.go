@@ -178,14 +178,12 @@ func (b *Backend) Get(ctx context.Context, key []byte) (backend.Value, error) {
 	switch it.typ {
 	case backend.Immutable:
 		v.Value = it.value
-	case backend.Mutable:
-		if n := len(it.members); n > 0 { // empty only if loaded so
-			val, ts, err := backend.SplitMember(it.members[n-1])
-			if err != nil {
-				return backend.Value{}, fmt.Errorf("key %q: %w", key, err)
-			}
-			v.Value, v.Timestamp = val, ts
+	case backend.Mutable: // never empty
+		val, ts, err := backend.SplitMember(it.members[len(it.members)-1])
+		if err != nil {
+			return backend.Value{}, fmt.Errorf("key %q: %w", key, err)
 		}
+		v.Value, v.Timestamp = val, ts
 	case backend.Indexed:
 		v.Entries = make([]backend.Entry, len(it.order))
 		for i, sk := range it.order {
@@ -372,8 +370,12 @@ func (b *Backend) LoadString(ctx context.Context, key, value []byte) error {
 }
 
 // LoadZSet stores a sensor from zset members in any order, replacing key
-// (backend.Loader). Members are copied, sorted and de-duplicated.
+// (backend.Loader). Members are copied, sorted and de-duplicated. With no
+// members the key is deleted, as Redis keeps no empty sorted sets.
 func (b *Backend) LoadZSet(ctx context.Context, key []byte, members [][]byte) error {
+	if len(members) == 0 {
+		return b.Delete(ctx, key)
+	}
 	ms := make([][]byte, len(members))
 	for i, m := range members {
 		ms[i] = bytes.Clone(m)
@@ -388,8 +390,12 @@ func (b *Backend) LoadZSet(ctx context.Context, key []byte, members [][]byte) er
 }
 
 // LoadHash stores an indexed key, replacing key (backend.Loader). A
-// repeated sub-key keeps the last value, as Redis HSET does.
+// repeated sub-key keeps the last value, as Redis HSET does. With no
+// entries the key is deleted, as Redis keeps no empty hashes.
 func (b *Backend) LoadHash(ctx context.Context, key []byte, entries []backend.Entry) error {
+	if len(entries) == 0 {
+		return b.Delete(ctx, key)
+	}
 	it := &item{typ: backend.Indexed, fields: make(map[string][]byte, len(entries))}
 	for _, e := range entries {
 		it.fields[string(e.SubKey)] = bytes.Clone(e.Value)

@@ -80,6 +80,14 @@ func TestLoader(t *testing.T) {
 	if kt, _ := b.KeyType(ctx, []byte("h")); kt != backend.Immutable {
 		t.Fatalf("LoadString did not replace the hash: %v", kt)
 	}
+	// Redis has no empty sorted sets or hashes: loading one deletes the key.
+	b.LoadZSet(ctx, []byte("s"), nil)
+	b.LoadHash(ctx, []byte("h"), nil)
+	for _, k := range []string{"s", "h"} {
+		if ok, _ := b.Exists(ctx, []byte(k)); ok {
+			t.Fatalf("empty load left %s", k)
+		}
+	}
 }
 
 // Monitors see every write, including one made between the first "check
