@@ -32,9 +32,24 @@ func NewEncoder(opts ...EncodeOption) *Encoder {
 	return e
 }
 
+// defaultEncoder serves Append and Marshal without options. It is never
+// modified.
+var defaultEncoder = NewEncoder()
+
+// Append appends the msgpack encoding of v to dst using an Encoder built
+// from opts (see Encoder.Append). Without options it does not allocate
+// beyond growing dst; with options, build the Encoder once with NewEncoder
+// on hot paths.
+func Append(dst []byte, v pyval.Value, opts ...EncodeOption) ([]byte, error) {
+	if len(opts) == 0 {
+		return defaultEncoder.Append(dst, v)
+	}
+	return NewEncoder(opts...).Append(dst, v)
+}
+
 // Marshal encodes v with a one-off Encoder built from opts.
 func Marshal(v pyval.Value, opts ...EncodeOption) ([]byte, error) {
-	return NewEncoder(opts...).Append(nil, v)
+	return Append(nil, v, opts...)
 }
 
 // Encode returns the msgpack encoding of v in a new slice.

@@ -432,6 +432,10 @@ func TestAppendReusesBuffer(t *testing.T) {
 		}
 	})
 	if allocs != 0 {
+		t.Errorf("Encoder.Append into a big enough buffer allocated %v times", allocs)
+	}
+	allocs = testing.AllocsPerRun(100, func() { buf, _ = Append(buf[:0], v) })
+	if allocs != 0 {
 		t.Errorf("Append into a big enough buffer allocated %v times", allocs)
 	}
 }
@@ -554,4 +558,25 @@ func sameSeq(a, b []pyval.Value) bool {
 		}
 	}
 	return true
+}
+
+// Errors from deep inside nested ext payloads keep a short message (and
+// so cost linear time): nested levels must not each add their own text.
+func TestNestedExtErrorIsShort(t *testing.T) {
+	v := pyval.Value(pyval.Tuple{})
+	for range 500 { // each level is an ext and an array: 1000 deep
+		v = pyval.Tuple{v}
+	}
+	b, err := NewEncoder(WithEncodeHook(tupleHook)).Encode(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-1] = 0xc1 // the innermost empty array becomes a reserved byte
+	_, err = NewDecoder(WithExtHook(tupleExt)).Decode(b)
+	if !errors.Is(err, ErrMalformed) {
+		t.Fatalf("got %v", err)
+	}
+	if len(err.Error()) > 200 || !strings.Contains(err.Error(), fmt.Sprintf("offset %d", len(b)-1)) {
+		t.Errorf("error message of %d bytes: %.300s", len(err.Error()), err)
+	}
 }
