@@ -62,6 +62,11 @@ func newBackend(ctx context.Context, client goredis.UniversalClient, cfg config,
 		defer cancel()
 		return client.Ping(ctx).Err()
 	}); err != nil {
+		if !errors.Is(err, backend.ErrConnection) {
+			// Refused credentials, a wrong database number...: whatever
+			// stops the first PING means "cannot connect".
+			err = fmt.Errorf("%w: %w", backend.ErrConnection, err)
+		}
 		return nil, err
 	}
 	return b, nil

@@ -18,7 +18,8 @@
 //
 // Clients made by Open use katsdptelstate's settings: a 5 s socket timeout
 // for dialling, reading and writing (WithSocketTimeout), RESP2, no go-redis
-// internal retries (the retry policy below is ours), and context deadlines
+// internal retries of commands or dials (the retry policy below is ours),
+// and context deadlines
 // applied to socket operations.
 //
 // # Data layout

@@ -169,7 +169,10 @@ func clientOptions(source string, cfg config) (*goredis.Options, error) {
 	if o.Protocol == 0 {
 		o.Protocol = 2 // as redis-py; works with servers that lack HELLO
 	}
-	o.MaxRetries = -1 // our retry policy only (see the package doc)
+	// Our retry policy only (see the package doc): no command retries,
+	// and one dial per attempt instead of go-redis's five.
+	o.MaxRetries = -1
+	o.DialerRetries = 1
 	o.ContextTimeoutEnabled = true
 	o.DisableIdentity = true // no CLIENT SETINFO on every new connection
 	for _, f := range cfg.clientOpts {
