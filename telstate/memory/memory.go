@@ -11,10 +11,12 @@
 //     a sorted view of the sub-keys, so Get lists entries in encoded
 //     sub-key order (Redis HGETALL order is unspecified; sorted is the
 //     stable choice);
-//   - a mutable key (sensor) holds a slice of packed members
+//   - a mutable key (sensor) holds its packed members
 //     (backend.PackMember: 8-byte big-endian |timestamp| + encoded value)
-//     sorted bytewise, without duplicates, exactly like a Redis zset whose
-//     scores are all 0.
+//     in one buffer, with a slice of references to them sorted bytewise,
+//     without duplicates: exactly the order of a Redis zset whose scores
+//     are all 0. Neither holds pointers, so millions of samples cost the
+//     garbage collector nothing.
 //
 // Costs: adding a sample with a timestamp at or after the newest one is
 // amortised O(1) (the common case); an out-of-order sample is a binary
@@ -62,11 +64,11 @@ type Backend struct {
 // item is one key. Exactly one of the three representations is in use,
 // chosen by typ.
 type item struct {
-	typ     backend.KeyType
-	value   []byte            // Immutable
-	members [][]byte          // Mutable: sorted bytewise, no duplicates
-	fields  map[string][]byte // Indexed: encoded sub-key -> encoded value
-	order   []string          // Indexed: sub-keys of fields, sorted
+	typ    backend.KeyType
+	value  []byte            // Immutable
+	sensor *sensor           // Mutable
+	fields map[string][]byte // Indexed: encoded sub-key -> encoded value
+	order  []string          // Indexed: sub-keys of fields, sorted
 }
 
 // New returns an empty backend.
@@ -93,6 +95,18 @@ func (b *Backend) changed() {
 
 func wrongType(key []byte, have, want backend.KeyType) error {
 	return fmt.Errorf("%w: key %q holds a %s value, not %s", backend.ErrImmutableKey, key, have, want)
+}
+
+// maxValue is the largest encoded value a sample may have: Redis's limit
+// on a string (proto-max-bulk-len), which also keeps member lengths in
+// the int32 of a sensor reference.
+const maxValue = 512 << 20
+
+func checkSize(key []byte, value []byte) error {
+	if len(value) > maxValue {
+		return fmt.Errorf("key %q: a sample value of %d bytes exceeds the %d-byte limit", key, len(value), maxValue)
+	}
+	return nil
 }
 
 func notFound(key []byte) error {
@@ -179,7 +193,7 @@ func (b *Backend) Get(ctx context.Context, key []byte) (backend.Value, error) {
 	case backend.Immutable:
 		v.Value = it.value
 	case backend.Mutable: // never empty
-		val, ts, err := backend.SplitMember(it.members[len(it.members)-1])
+		val, ts, err := backend.SplitMember(it.sensor.member(it.sensor.len() - 1))
 		if err != nil {
 			return backend.Value{}, fmt.Errorf("key %q: %w", key, err)
 		}
@@ -198,15 +212,17 @@ func (b *Backend) AddMutable(ctx context.Context, key, value []byte, ts float64)
 	if err := backend.CheckTimestamp(ts); err != nil {
 		return err
 	}
-	m := backend.PackMember(value, ts)
+	if err := checkSize(key, value); err != nil {
+		return err
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	defer b.changed()
-	it, err := b.sensor(key)
+	it, err := b.sensorItem(key)
 	if err != nil {
 		return err
 	}
-	it.insert(m)
+	it.sensor.add(value, ts)
 	return nil
 }
 
@@ -217,54 +233,34 @@ func (b *Backend) AddMutables(ctx context.Context, key []byte, samples []backend
 		if err := backend.CheckTimestamp(s.Timestamp); err != nil {
 			return err
 		}
+		if err := checkSize(key, s.Value); err != nil {
+			return err
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	defer b.changed()
-	it, err := b.sensor(key)
+	it, err := b.sensorItem(key)
 	if err != nil {
 		return err
 	}
 	for _, s := range samples {
-		it.insert(backend.PackMember(s.Value, s.Timestamp))
+		it.sensor.add(s.Value, s.Timestamp)
 	}
 	return nil
 }
 
-// sensor returns the mutable item for key, creating it. Call with mu
+// sensorItem returns the mutable item for key, creating it. Call with mu
 // write-locked.
-func (b *Backend) sensor(key []byte) (*item, error) {
+func (b *Backend) sensorItem(key []byte) (*item, error) {
 	it, ok := b.data[string(key)]
 	if !ok {
-		it = &item{typ: backend.Mutable}
+		it = &item{typ: backend.Mutable, sensor: &sensor{}}
 		b.data[string(key)] = it
 	} else if it.typ != backend.Mutable {
 		return nil, wrongType(key, it.typ, backend.Mutable)
 	}
 	return it, nil
-}
-
-// insert adds member m (owned by the item from now on) to the sorted
-// members, dropping it if already present.
-func (it *item) insert(m []byte) {
-	n := len(it.members)
-	// In-order data: compare with the newest member first, so appends
-	// cost O(1) amortised and skip the binary search.
-	if n == 0 {
-		it.members = append(it.members, m)
-		return
-	}
-	switch c := bytes.Compare(m, it.members[n-1]); {
-	case c > 0:
-		it.members = append(it.members, m)
-		return
-	case c == 0:
-		return
-	}
-	i, found := slices.BinarySearchFunc(it.members, m, bytes.Compare)
-	if !found {
-		it.members = slices.Insert(it.members, i, m)
-	}
 }
 
 // SetIndexed sets one sub-key unless present. See backend.Backend.
@@ -326,9 +322,9 @@ func (b *Backend) GetRange(ctx context.Context, key []byte, start, end float64, 
 	if it.typ != backend.Mutable {
 		return nil, wrongType(key, it.typ, backend.Mutable)
 	}
-	ms := it.members
-	at := func(i int) []byte { return ms[i] }
-	n := len(ms)
+	sn := it.sensor
+	at := sn.member
+	n := sn.len()
 	lo, hi := 0, 0
 	if q.Range {
 		lo = q.Start.SearchMin(n, at)
@@ -344,10 +340,10 @@ func (b *Backend) GetRange(ctx context.Context, key []byte, start, end float64, 
 	}
 	out := make([]backend.Sample, 0, count)
 	if prev >= 0 {
-		out = appendSample(out, ms[prev])
+		out = appendSample(out, sn.member(prev))
 	}
 	for i := lo; i < hi; i++ {
-		out = appendSample(out, ms[i])
+		out = appendSample(out, sn.member(i))
 	}
 	return out, nil
 }
@@ -376,14 +372,14 @@ func (b *Backend) LoadZSet(ctx context.Context, key []byte, members [][]byte) er
 	if len(members) == 0 {
 		return b.Delete(ctx, key)
 	}
-	ms := make([][]byte, len(members))
-	for i, m := range members {
-		ms[i] = bytes.Clone(m)
+	for _, m := range members {
+		if err := checkSize(key, m); err != nil {
+			return err
+		}
 	}
-	slices.SortFunc(ms, bytes.Compare)
-	ms = slices.CompactFunc(ms, bytes.Equal)
+	sn := newSensor(members) // copies
 	b.mu.Lock()
-	b.data[string(key)] = &item{typ: backend.Mutable, members: ms}
+	b.data[string(key)] = &item{typ: backend.Mutable, sensor: sn}
 	b.changed()
 	b.mu.Unlock()
 	return nil
