@@ -271,7 +271,15 @@ func repr(v pyval.Value) string {
 // sameValue compares structurally: same kinds (Str is not Bytes, Tuple is
 // not List), floats bitwise (so -0.0 and NaN count), dicts in order,
 // arrays and scalars by descr, shape, order and raw bytes.
-func sameValue(a, b pyval.Value) bool {
+func sameValue(a, b pyval.Value) bool { return same(a, b, false) }
+
+// sameLogical is sameValue except that arrays compare by their elements in
+// C order, ignoring a fortran_order flag that numpy would not write again
+// (an array that is also C-contiguous, such as an empty one, is saved with
+// fortran_order False).
+func sameLogical(a, b pyval.Value) bool { return same(a, b, true) }
+
+func same(a, b pyval.Value, logical bool) bool {
 	if a == nil || b == nil || a.Kind() != b.Kind() {
 		return false
 	}
@@ -286,9 +294,9 @@ func sameValue(a, b pyval.Value) bool {
 	case pyval.Bytes:
 		return bytes.Equal(x, b.(pyval.Bytes))
 	case pyval.List:
-		return sameSeq(x, b.(pyval.List))
+		return sameSeq(x, b.(pyval.List), logical)
 	case pyval.Tuple:
-		return sameSeq(x, b.(pyval.Tuple))
+		return sameSeq(x, b.(pyval.Tuple), logical)
 	case *pyval.Dict:
 		y := b.(*pyval.Dict)
 		if x.Len() != y.Len() {
@@ -296,13 +304,17 @@ func sameValue(a, b pyval.Value) bool {
 		}
 		for i, it := range x.Items() {
 			jt := y.Items()[i]
-			if !sameValue(it.Key, jt.Key) || !sameValue(it.Value, jt.Value) {
+			if !same(it.Key, jt.Key, logical) || !same(it.Value, jt.Value, logical) {
 				return false
 			}
 		}
 		return true
 	case *pyval.NDArray:
 		y := b.(*pyval.NDArray)
+		if logical {
+			return x.DType.String() == y.DType.String() && x.DType.Equal(y.DType) && sameInts(x.Shape, y.Shape) &&
+				bytes.Equal(x.CData(), y.CData())
+		}
 		return x.DType.String() == y.DType.String() && x.DType.Equal(y.DType) && sameInts(x.Shape, y.Shape) &&
 			x.FortranOrder == y.FortranOrder && bytes.Equal(x.Data, y.Data)
 	case *pyval.Scalar:
@@ -312,12 +324,12 @@ func sameValue(a, b pyval.Value) bool {
 	return a == b
 }
 
-func sameSeq(a, b []pyval.Value) bool {
+func sameSeq(a, b []pyval.Value, logical bool) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if !sameValue(a[i], b[i]) {
+		if !same(a[i], b[i], logical) {
 			return false
 		}
 	}
