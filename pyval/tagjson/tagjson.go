@@ -270,7 +270,9 @@ func parseFloat(body json.RawMessage, p string) (float64, error) {
 	case "-inf":
 		return math.Inf(-1), nil
 	case "nan":
-		return math.NaN(), nil
+		// Python's float('nan') bits, not Go's math.NaN() (…01), so that a
+		// parsed NaN re-encodes to Python's bytes.
+		return math.Float64frombits(0x7ff8000000000000), nil
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {

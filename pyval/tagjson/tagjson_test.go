@@ -129,3 +129,13 @@ func ExampleParse() {
 	// (1, 2.5, 'x')
 	// {"list": [{"float": "1e+16"}, {"bytes": "00ff"}]}
 }
+
+func TestNaNBitsArePython(t *testing.T) {
+	v, err := tagjson.Parse([]byte(`{"float": "nan"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bits := math.Float64bits(float64(v.(pyval.Float))); bits != 0x7ff8000000000000 {
+		t.Errorf("nan parsed with bits %#x, want Python's 0x7ff8000000000000", bits)
+	}
+}
