@@ -17,10 +17,9 @@
 // first; a failure is an error wrapping backend.ErrConnection.
 //
 // Clients made by Open use katsdptelstate's settings: a 5 s socket timeout
-// for dialling, reading and writing (WithSocketTimeout), RESP2, no go-redis
-// internal retries of commands or dials (the retry policy below is ours),
-// and context deadlines
-// applied to socket operations.
+// for dialling, reading and writing (WithSocketTimeout), and RESP2; they
+// also make no go-redis internal retries of commands or dials (the retry
+// policy below is ours) and apply context deadlines to socket operations.
 //
 // # Data layout
 //
