@@ -37,6 +37,7 @@ package memory
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -323,16 +324,14 @@ func (b *Backend) GetRange(ctx context.Context, key []byte, start, end float64, 
 		return nil, wrongType(key, it.typ, backend.Mutable)
 	}
 	sn := it.sensor
-	at := sn.member
-	n := sn.len()
 	lo, hi := 0, 0
 	if q.Range {
-		lo = q.Start.SearchMin(n, at)
-		hi = q.End.SearchMax(n, at)
+		lo = sn.searchMin(q.Start)
+		hi = sn.searchMax(q.End)
 	}
 	prev := -1
 	if q.Previous {
-		prev = q.Start.SearchMax(n, at) - 1
+		prev = sn.searchMax(q.Start) - 1
 	}
 	count := max(hi-lo, 0)
 	if prev >= 0 {
@@ -349,11 +348,9 @@ func (b *Backend) GetRange(ctx context.Context, key []byte, start, end float64, 
 }
 
 func appendSample(out []backend.Sample, m []byte) []backend.Sample {
-	v, ts, err := backend.SplitMember(m)
-	if err != nil { // a loaded member shorter than 8 bytes: keep it visible
-		return append(out, backend.Sample{Value: m, Timestamp: math.NaN()})
-	}
-	return append(out, backend.Sample{Value: v, Timestamp: ts})
+	// Members are at least 8 bytes (checked when stored).
+	ts := math.Float64frombits(binary.BigEndian.Uint64(m))
+	return append(out, backend.Sample{Value: m[8:], Timestamp: ts})
 }
 
 // LoadString stores an immutable, replacing key (backend.Loader).
@@ -373,7 +370,10 @@ func (b *Backend) LoadZSet(ctx context.Context, key []byte, members [][]byte) er
 		return b.Delete(ctx, key)
 	}
 	for _, m := range members {
-		if err := checkSize(key, m); err != nil {
+		if len(m) < 8 {
+			return fmt.Errorf("key %q: sorted-set member of %d bytes is shorter than its 8-byte timestamp", key, len(m))
+		}
+		if err := checkSize(key, m[8:]); err != nil {
 			return err
 		}
 	}

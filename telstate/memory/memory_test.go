@@ -187,3 +187,31 @@ func TestValuesAreCopiedOnWrite(t *testing.T) {
 		t.Fatalf("indexed: caller's buffer aliased: %x", got)
 	}
 }
+
+// Values returned by GetRange stay intact while the sensor keeps growing
+// and rejecting duplicates (the buffer is append-only).
+func TestReturnedSlicesSurviveWrites(t *testing.T) {
+	ctx := context.Background()
+	b := memory.New()
+	key := []byte("s")
+	for i := range 10 {
+		b.AddMutable(ctx, key, []byte{0xff, byte(i)}, float64(i))
+	}
+	ss, _ := b.GetRange(ctx, key, 0, math.Inf(1), false, false)
+	for i := range 1000 {
+		b.AddMutable(ctx, key, []byte{0xff, byte(i % 10)}, float64(i%10))    // duplicates
+		b.AddMutable(ctx, key, []byte{0xff, 0xee, byte(i)}, float64(1000-i)) // out of order
+	}
+	for i, s := range ss {
+		if s.Timestamp != float64(i) || !bytes.Equal(s.Value, []byte{0xff, byte(i)}) {
+			t.Fatalf("sample %d changed to %+v", i, s)
+		}
+		if cap(s.Value) != len(s.Value) {
+			t.Fatalf("sample %d value has spare capacity into the buffer", i)
+		}
+	}
+	all, _ := b.GetRange(ctx, key, 0, math.Inf(1), false, false)
+	if len(all) != 10+1000 {
+		t.Fatalf("%d samples", len(all))
+	}
+}
