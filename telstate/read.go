@@ -131,7 +131,7 @@ func (ts *TelescopeState) getIndexed(ctx context.Context, key string, sk []byte,
 // matches) if the key exists under no prefix, ErrImmutableKey if it is not
 // an indexed key.
 func (ts *TelescopeState) GetIndexed(ctx context.Context, key string, subKey pyval.Value) (pyval.Value, error) {
-	sk, err := encoding.EncodeSubKey(subKey)
+	sk, err := encoding.Encode(subKey) // as Python, no hashability check on reads
 	if err != nil {
 		return nil, fmt.Errorf("telstate: get_indexed %s: sub-key: %w", displayKey(ts.full(0, key)), err)
 	}
@@ -145,7 +145,7 @@ func (ts *TelescopeState) GetIndexed(ctx context.Context, key string, subKey pyv
 // GetIndexedEncoded is GetIndexed without decoding: a copy of the stored
 // bytes.
 func (ts *TelescopeState) GetIndexedEncoded(ctx context.Context, key string, subKey pyval.Value) ([]byte, error) {
-	sk, err := encoding.EncodeSubKey(subKey)
+	sk, err := encoding.Encode(subKey)
 	if err != nil {
 		return nil, fmt.Errorf("telstate: get_indexed %s: sub-key: %w", displayKey(ts.full(0, key)), err)
 	}

@@ -136,7 +136,7 @@ func (ts *TelescopeState) checkKey(ctx context.Context, fks [][]byte, cond func(
 // WaitKey.
 func (ts *TelescopeState) WaitIndexed(ctx context.Context, key string, subKey pyval.Value, cond func(v pyval.Value) bool) error {
 	fks := ts.fullKeys(key)
-	sk, err := encoding.EncodeSubKey(subKey)
+	sk, err := encoding.Encode(subKey) // as Python, no hashability check
 	if err != nil {
 		return fmt.Errorf("telstate: wait_indexed %s: sub-key: %w", displayKey(fks[0]), err)
 	}

@@ -170,9 +170,7 @@ func (ts *TelescopeState) AddSamples(ctx context.Context, key string, samples []
 // being of another kind gives ErrImmutableKey.
 func (ts *TelescopeState) SetIndexed(ctx context.Context, key string, subKey, value pyval.Value) error {
 	fk := ts.full(0, key)
-	// EncodeSubKey checks hashability first (pyval.HashKey), so an
-	// unhashable sub-key fails before anything is written.
-	sk, err := encoding.EncodeSubKey(subKey)
+	sk, err := encodeSubKey(subKey)
 	if err != nil {
 		return fmt.Errorf("telstate: set_indexed %s: %w", displayKey(fk), err)
 	}
@@ -191,4 +189,15 @@ func (ts *TelescopeState) SetIndexed(ctx context.Context, key string, subKey, va
 		return nil
 	}
 	return ts.checkSame(displayKey(fk)+"["+pyval.Repr(subKey)+"]", old, enc, value)
+}
+
+// encodeSubKey is encoding.EncodeSubKey, which checks hashability
+// (pyval.HashKey) so that an unhashable sub-key fails before anything is
+// written, with a fast path for the scalar types that are always hashable.
+func encodeSubKey(subKey pyval.Value) ([]byte, error) {
+	switch subKey.(type) {
+	case pyval.Str, pyval.Int, pyval.Bytes, pyval.Float, pyval.Bool, pyval.NoneType, pyval.Complex:
+		return encoding.Encode(subKey)
+	}
+	return encoding.EncodeSubKey(subKey)
 }

@@ -889,6 +889,10 @@ func indexedCases() []Case {
 			}
 			_, err = e.TS.GetIndexedEncoded(e.Ctx, "demo_indexed", pyval.Str("zzz"))
 			wantErr(t, err, telstate.ErrSubKeyNotFound)
+			// Reads encode the sub-key without a hashability check, as
+			// Python does: an unhashable one is simply absent.
+			_, err = e.TS.GetIndexed(e.Ctx, "demo_indexed", pyval.List{i64(1)})
+			wantErr(t, err, telstate.ErrSubKeyNotFound)
 		}},
 		{"indexed/wrong kind", func(t *testing.T, e *Env) {
 			must(t, e.TS.Set(e.Ctx, "demo_attr", i64(1)))

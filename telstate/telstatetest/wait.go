@@ -207,8 +207,6 @@ func waitCases() []Case {
 			err = e.TS.WaitIndexed(withTimeout(t, e, patience), "s", pyval.Str("a"), nil)
 			check()
 			wantErr(t, err, telstate.ErrImmutableKey, "'s'")
-			err = e.TS.WaitIndexed(e.Ctx, "s", pyval.List{}, nil)
-			wantErr(t, err, pyval.ErrUnhashable)
 		}},
 	}
 }
