@@ -53,13 +53,13 @@ type Backend struct {
 	mu   sync.RWMutex
 	data map[string]*item
 
-	// gen counts writes. It is bumped under mu (write-locked) and read
-	// by monitors under wakeMu, which is what makes the wake-up race
-	// free: a monitor that saw the old gen holds a channel the writer
-	// will close.
-	gen    atomic.Uint64
-	wakeMu sync.Mutex
-	wake   chan struct{} // nil until a monitor waits; closed on the next write
+	// gen counts writes; wake is nil until a monitor waits, and the next
+	// write swaps it out and closes it. A writer bumps gen before taking
+	// wake, and a monitor installs wake before re-reading gen, so a
+	// monitor either sees the new gen or holds the channel the writer
+	// closes (see monitor.Next). Writers take no lock for this.
+	gen  atomic.Uint64
+	wake atomic.Pointer[chan struct{}]
 }
 
 // item is one key. Exactly one of the three representations is in use,
@@ -86,12 +86,9 @@ var (
 // changed records a write and wakes monitors. Call with mu write-locked.
 func (b *Backend) changed() {
 	b.gen.Add(1)
-	b.wakeMu.Lock()
-	if b.wake != nil {
-		close(b.wake)
-		b.wake = nil
+	if ch := b.wake.Swap(nil); ch != nil {
+		close(*ch)
 	}
-	b.wakeMu.Unlock()
 }
 
 func wrongType(key []byte, have, want backend.KeyType) error {
@@ -99,8 +96,7 @@ func wrongType(key []byte, have, want backend.KeyType) error {
 }
 
 // maxValue is the largest encoded value a sample may have: Redis's limit
-// on a string (proto-max-bulk-len), which also keeps member lengths in
-// the int32 of a sensor reference.
+// on a string (proto-max-bulk-len).
 const maxValue = 512 << 20
 
 func checkSize(key []byte, value []byte) error {
@@ -439,24 +435,33 @@ func (m *monitor) Next(ctx context.Context) (backend.KeyUpdate, error) {
 		m.gen = m.b.gen.Load()
 		return backend.KeyUpdate{}, nil
 	}
+	b := m.b
 	for {
 		if m.closed.Load() {
 			return backend.KeyUpdate{}, errMonitorClosed
 		}
-		b := m.b
-		b.wakeMu.Lock()
 		if g := b.gen.Load(); g != m.gen {
-			b.wakeMu.Unlock()
 			m.gen = g
 			return backend.KeyUpdate{}, nil
 		}
-		if b.wake == nil {
-			b.wake = make(chan struct{})
+		// Install (or share) the wake channel, then re-check gen: a write
+		// that bumped gen before the channel was installed is seen here,
+		// and any later write closes the channel.
+		ch := b.wake.Load()
+		if ch == nil {
+			fresh := make(chan struct{})
+			if b.wake.CompareAndSwap(nil, &fresh) {
+				ch = &fresh
+			} else if ch = b.wake.Load(); ch == nil {
+				continue // a writer just swapped it out: gen has moved
+			}
 		}
-		ch := b.wake
-		b.wakeMu.Unlock()
+		if g := b.gen.Load(); g != m.gen {
+			m.gen = g
+			return backend.KeyUpdate{}, nil
+		}
 		select {
-		case <-ch:
+		case <-*ch:
 		case <-ctx.Done():
 			return backend.KeyUpdate{}, ctx.Err()
 		}
