@@ -154,7 +154,7 @@ func (ts *TelescopeState) GetIndexedEncoded(ctx context.Context, key string, sub
 }
 
 // RangeOption configures GetRange.
-type RangeOption func(*rangeConfig)
+type RangeOption func(rangeConfig) rangeConfig
 
 type rangeConfig struct {
 	start, end      float64
@@ -169,31 +169,31 @@ type rangeConfig struct {
 // GetRange(ctx, k) returns the latest sample and GetRange(ctx, k, End(t))
 // the newest sample before t. Negative times are allowed in queries.
 func Start(t float64) RangeOption {
-	return func(c *rangeConfig) { c.start, c.haveStart = t, true }
+	return func(c rangeConfig) rangeConfig { c.start, c.haveStart = t, true; return c }
 }
 
 // End sets the end of the time range, exclusive unless IncludeEnd is
 // given. The default is +Inf (no end).
 func End(t float64) RangeOption {
-	return func(c *rangeConfig) { c.end = t }
+	return func(c rangeConfig) rangeConfig { c.end = t; return c }
 }
 
 // IncludePrevious sets whether the newest sample before the start comes
 // first in the result (default: true without Start, false with it).
 func IncludePrevious(include bool) RangeOption {
-	return func(c *rangeConfig) { c.includePrevious, c.havePrevious = include, true }
+	return func(c rangeConfig) rangeConfig { c.includePrevious, c.havePrevious = include, true; return c }
 }
 
 // IncludeEnd makes the end of the range inclusive.
 func IncludeEnd() RangeOption {
-	return func(c *rangeConfig) { c.includeEnd = true }
+	return func(c rangeConfig) rangeConfig { c.includeEnd = true; return c }
 }
 
 // getRange runs the query on the first prefix where key exists.
 func (ts *TelescopeState) getRange(ctx context.Context, key string, opts []RangeOption) ([]backend.Sample, []byte, error) {
 	c := rangeConfig{end: math.Inf(1)}
 	for _, o := range opts {
-		o(&c)
+		c = o(c)
 	}
 	if !c.havePrevious {
 		c.includePrevious = !c.haveStart

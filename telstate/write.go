@@ -60,8 +60,10 @@ func (ts *TelescopeState) checkSame(what string, old, enc []byte, value pyval.Va
 		ErrImmutableKey, what, pyval.Repr(oldV), pyval.Repr(value))
 }
 
-// AddOption configures Add.
-type AddOption func(*addConfig)
+// AddOption configures Add. (Options map a config value to a new one
+// rather than writing through a pointer, so that the config stays on the
+// stack: Add is a hot path.)
+type AddOption func(addConfig) addConfig
 
 type addConfig struct {
 	ts        float64
@@ -72,13 +74,13 @@ type addConfig struct {
 // At gives the sample's timestamp in seconds (default: now). It must be
 // finite and not negative; -0.0 is stored as 0.0.
 func At(ts float64) AddOption {
-	return func(c *addConfig) { c.ts, c.haveTS = ts, true }
+	return func(c addConfig) addConfig { c.ts, c.haveTS = ts, true; return c }
 }
 
 // Immutable makes Add behave as Set (katsdptelstate's add(immutable=True));
 // any timestamp is ignored.
 func Immutable() AddOption {
-	return func(c *addConfig) { c.immutable = true }
+	return func(c addConfig) addConfig { c.immutable = true; return c }
 }
 
 // Now returns the current time as Add's default timestamp does: seconds
@@ -98,7 +100,7 @@ func Now() float64 {
 func (ts *TelescopeState) Add(ctx context.Context, key string, value pyval.Value, opts ...AddOption) error {
 	var c addConfig
 	for _, o := range opts {
-		o(&c)
+		c = o(c)
 	}
 	if c.immutable {
 		return ts.Set(ctx, key, value)
