@@ -105,6 +105,11 @@ func searchBytes(n int, member func(i int) []byte, v []byte, strict bool) int {
 // Redis's results, including the corner cases (st > et with
 // includePrevious returns the newest sample before st; et == 0 is empty
 // unless includeEnd; negative times are "-").
+//
+// When the plan runs neither query (for instance start 0 and end 0),
+// Redis would not notice a key of the wrong type; backends must still
+// report ErrImmutableKey for a key that is not a sensor (ask TYPE), as
+// the memory backend and the conformance suite do.
 type RangeQuery struct {
 	Start    LexBound // minimum of the range; maximum of the previous query
 	End      LexBound // maximum of the range
