@@ -37,19 +37,34 @@ func (ts *TelescopeState) fullKeys(key string) [][]byte {
 // calling goroutine and must not block.
 //
 // When ctx ends first the error matches ErrTimeout (deadline) or
-// ErrCancelled (cancellation), and also ctx.Err(). Errors from reading or
+// ErrCancelled (cancellation), and also ctx.Err(). A condition that
+// already holds is reported as met even if ctx has ended (the first check
+// then runs under context.WithoutCancel), as katsdptelstate checks before
+// looking at cancellation. Errors from reading or
 // decoding the key, and from cond's backend, end the wait too.
 func (ts *TelescopeState) WaitKey(ctx context.Context, key string, cond func(v pyval.Value, ts *float64) bool) error {
 	fks := ts.fullKeys(key)
-	return ts.wait(ctx, "wait_key", fks, func(upd *backend.KeyUpdate) (bool, error) {
+	return ts.wait(ctx, "wait_key", fks, func(ctx context.Context, upd *backend.KeyUpdate) (bool, error) {
 		return ts.checkKey(ctx, fks, cond, upd)
 	})
 }
 
 // wait runs katsdptelstate's wait loop: check, then monitor and re-check
 // on every update until check holds or ctx ends.
-func (ts *TelescopeState) wait(ctx context.Context, what string, fks [][]byte, check func(*backend.KeyUpdate) (bool, error)) error {
-	if ok, err := check(nil); ok || err != nil {
+//
+// As in Python, the first check is made even if ctx has already ended (a
+// satisfied wait succeeds): it then runs under context.WithoutCancel, so
+// that a backend doing I/O can serve it. A check that fails because ctx
+// ended is reported as the wait's timeout or cancellation.
+func (ts *TelescopeState) wait(ctx context.Context, what string, fks [][]byte, check func(context.Context, *backend.KeyUpdate) (bool, error)) error {
+	first := ctx
+	if ctx.Err() != nil {
+		first = context.WithoutCancel(ctx)
+	}
+	if ok, err := check(first, nil); ok || err != nil {
+		if first == ctx && endedBy(ctx, err) {
+			return waitErr(ctx, what, fks[0])
+		}
 		return err
 	}
 	if ctx.Err() != nil {
@@ -71,10 +86,20 @@ func (ts *TelescopeState) wait(ctx context.Context, what string, fks [][]byte, c
 			}
 			return backendErr(what, fks[0], err)
 		}
-		if ok, err := check(&upd); ok || err != nil {
+		if ok, err := check(ctx, &upd); ok || err != nil {
+			if endedBy(ctx, err) {
+				return waitErr(ctx, what, fks[0])
+			}
 			return err
 		}
 	}
+}
+
+// endedBy reports whether err is ctx ending (rather than a failure of its
+// own, which a wait reports as it is).
+func endedBy(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() != nil &&
+		(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
 // checkKey evaluates WaitKey's condition. upd is the update that caused
@@ -140,7 +165,7 @@ func (ts *TelescopeState) WaitIndexed(ctx context.Context, key string, subKey py
 	if err != nil {
 		return fmt.Errorf("telstate: wait_indexed %s: sub-key: %w", displayKey(fks[0]), err)
 	}
-	return ts.wait(ctx, "wait_indexed", fks, func(upd *backend.KeyUpdate) (bool, error) {
+	return ts.wait(ctx, "wait_indexed", fks, func(ctx context.Context, upd *backend.KeyUpdate) (bool, error) {
 		if upd != nil {
 			switch upd.Type {
 			case backend.Immutable, backend.Mutable:
