@@ -149,8 +149,15 @@ func vectorValues(t *testing.T) (names []string, values map[string]pyval.Value) 
 // ziplist encodings, and a key that is not UTF-8.
 func fillState(t *testing.T) *telstate.TelescopeState {
 	t.Helper()
-	ctx := context.Background()
 	ts := telstate.New()
+	fillInto(t, ts)
+	return ts
+}
+
+// fillInto stores fillState's data into ts.
+func fillInto(t *testing.T, ts *telstate.TelescopeState) {
+	t.Helper()
+	ctx := context.Background()
 	names, values := vectorValues(t)
 	for i, name := range names {
 		v := values[name]
@@ -175,7 +182,6 @@ func fillState(t *testing.T) *telstate.TelescopeState {
 	if err := ts.Set(ctx, "bin\xff\x00key", pyval.Bytes{0, 1, 2}); err != nil {
 		t.Fatal(err)
 	}
-	return ts
 }
 
 // TestGoRDBLoadsInPython: an RDB file written by sdpkit loads in
