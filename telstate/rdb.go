@@ -2,11 +2,9 @@ package telstate
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 
@@ -101,44 +99,85 @@ func (ts *TelescopeState) WriteRDB(ctx context.Context, w io.Writer, keys ...str
 
 // writeKey writes one key, reporting false if it does not exist.
 func (ts *TelescopeState) writeKey(ctx context.Context, rw *rdb.Writer, key []byte) (bool, error) {
-	v, err := ts.be.Get(ctx, key)
-	if errors.Is(err, ErrKeyNotFound) {
-		return false, nil
-	}
+	rec, ok, err := backend.ReadRecord(ctx, ts.be, key)
 	if err != nil {
 		return false, backendErr("write RDB", key, err)
 	}
-	switch v.Type {
+	if !ok {
+		return false, nil
+	}
+	switch rec.Type {
 	case backend.Immutable:
-		err = rw.WriteString(key, v.Value)
+		err = rw.WriteString(key, rec.Value)
 	case backend.Mutable:
-		var ss []backend.Sample
-		ss, err = ts.be.GetRange(ctx, key, 0, math.Inf(1), false, false)
-		if errors.Is(err, ErrKeyNotFound) {
-			return false, nil // deleted meanwhile
-		}
-		if err != nil {
-			return false, backendErr("write RDB", key, err)
-		}
-		members := make([][]byte, len(ss))
-		for i, s := range ss {
-			// Re-pack with the exact bits read (no Abs), so that any
-			// member loaded from a file is written back unchanged.
-			m := make([]byte, 8+len(s.Value))
-			binary.BigEndian.PutUint64(m, math.Float64bits(s.Timestamp))
-			copy(m[8:], s.Value)
-			members[i] = m
-		}
-		err = rw.WriteZSet(key, members)
+		err = rw.WriteZSet(key, rec.Members)
 	case backend.Indexed:
-		err = rw.WriteHash(key, v.Entries)
-	default:
-		return false, fmt.Errorf("telstate: write RDB %s: unknown key type %v", displayKey(key), v.Type)
+		err = rw.WriteHash(key, rec.Entries)
 	}
 	if err != nil {
 		return false, fmt.Errorf("telstate: write RDB %s: %w", displayKey(key), err)
 	}
 	return true, nil
+}
+
+// CopyTo copies keys (full names, ignoring the view), or every key when
+// none are given, from ts's backend into dst's, as raw bytes: each copied
+// key replaces dst's key of that name, without immutability checks, as
+// loading an RDB file does. A dst backend that is a backend.BatchLoader
+// (Redis) receives many keys per round trip. Keys missing from ts are
+// skipped and reported as in WriteRDB. It returns the number of keys
+// copied; keys copied before an error stay copied.
+func (ts *TelescopeState) CopyTo(ctx context.Context, dst *TelescopeState, keys ...string) (copied int, err error) {
+	l, err := dst.loader()
+	if err != nil {
+		return 0, err
+	}
+	if len(keys) == 0 {
+		if keys, err = ts.Root().Keys(ctx, "*"); err != nil {
+			return 0, err
+		}
+	}
+	var missing []string
+	var batch []backend.Record
+	size := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := backend.LoadRecords(ctx, l, batch); err != nil {
+			return fmt.Errorf("telstate: copy: %w", err)
+		}
+		copied += len(batch)
+		batch, size = batch[:0], 0
+		return nil
+	}
+	for _, k := range keys {
+		if err := ctx.Err(); err != nil {
+			return copied, err
+		}
+		rec, ok, err := backend.ReadRecord(ctx, ts.be, []byte(k))
+		if err != nil {
+			return copied, backendErr("copy", []byte(k), err)
+		}
+		if !ok {
+			missing = append(missing, displayKey([]byte(k)))
+			continue
+		}
+		batch = append(batch, rec)
+		if size += rec.Size(); len(batch) >= backend.BatchKeys || size >= backend.BatchBytes {
+			if err := flush(); err != nil {
+				return copied, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return copied, err
+	}
+	if len(missing) > 0 {
+		return copied, fmt.Errorf("%w: copy: %d of %d keys not copied: %s",
+			ErrKeyNotFound, len(missing), len(keys), strings.Join(missing, ", "))
+	}
+	return copied, nil
 }
 
 // DumpFile is WriteRDB into a new file at path (truncating an existing

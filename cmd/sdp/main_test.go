@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sdpkit/sdpkit/internal/testenv"
 	"github.com/sdpkit/sdpkit/internal/vectors"
 )
 
@@ -115,7 +116,21 @@ func TestImportEncodesLikePython(t *testing.T) {
 }
 
 func TestCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "obs.rdb")
+	t.Run("rdb", func(t *testing.T) { testCommands(t, filepath.Join(t.TempDir(), "obs.rdb")) })
+	t.Run("redis", func(t *testing.T) { testCommands(t, testenv.Redis(t).URL()) })
+	t.Run("redis-endpoint", func(t *testing.T) { testCommands(t, testenv.Redis(t).Addr()) })
+}
+
+// snapshot is what a refused write must leave unchanged: the .rdb file's
+// bytes, or for Redis the export.
+func snapshot(t *testing.T, db string) string {
+	if data, err := os.ReadFile(db); err == nil {
+		return string(data)
+	}
+	return mustRun(t, "telstate", "--db", db, "export")
+}
+
+func testCommands(t *testing.T, db string) {
 	ts := func(args ...string) string { return mustRun(t, append([]string{"telstate", "--db", db}, args...)...) }
 
 	ts("set", "sdp_n_chans", `{"int": "4096"}`)
@@ -153,7 +168,7 @@ func TestCommands(t *testing.T) {
 	}
 
 	// Refused writes leave the stored data as it was.
-	before, _ := os.ReadFile(db)
+	before := snapshot(t, db)
 	for _, c := range []struct {
 		args []string
 		want string
@@ -171,9 +186,8 @@ func TestCommands(t *testing.T) {
 			t.Errorf("sdp telstate %v: err %v, stderr %q; want an error mentioning %q", c.args, err, errOut, c.want)
 		}
 	}
-	after, _ := os.ReadFile(db)
-	if !bytes.Equal(before, after) {
-		t.Errorf("a refused write changed the database file")
+	if after := snapshot(t, db); before != after {
+		t.Errorf("a refused write changed the database")
 	}
 
 	ts("delete", "obs_label")
@@ -185,6 +199,29 @@ func TestCommands(t *testing.T) {
 	ts("dump", snap)
 	if got := mustRun(t, "telstate", "--db", snap, "get", "sdp_n_chans"); got != "4096\n" {
 		t.Errorf("dumped snapshot get = %q", got)
+	}
+}
+
+// TestCopy: rdb → Redis → another Redis database → rdb keeps every byte.
+func TestCopy(t *testing.T) {
+	dir := vectors.Dir(t, "telstate")
+	srv := testenv.Redis(t)
+	src := filepath.Join(dir, "telstate-writer-memory.rdb")
+	db1 := "redis://" + srv.Addr() + "/1"
+	db2 := "redis://" + srv.Addr() + "/2"
+	out := filepath.Join(t.TempDir(), "copy.rdb")
+	mustRun(t, "telstate", "copy", src, db1)
+	mustRun(t, "telstate", "copy", db1, db2)
+	mustRun(t, "telstate", "copy", db2, out)
+	want, _ := os.ReadFile(filepath.Join(dir, "telstate-writer-memory.manifest.json"))
+	for _, db := range []string{db1, db2, out} {
+		got := mustRun(t, "telstate", "--db", db, "export")
+		compareKeys(t, manifestKeys(t, []byte(got)), manifestKeys(t, want))
+	}
+	// Copying again replaces keys rather than failing on immutables.
+	mustRun(t, "telstate", "copy", src, db1)
+	if _, errOut, err := run(t, "telstate", "copy", filepath.Join(t.TempDir(), "none.rdb"), db1); err == nil || !strings.Contains(errOut, "none.rdb") {
+		t.Errorf("copy from a missing file: err %v, stderr %q", err, errOut)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/sdpkit/sdpkit/telstate"
 	"github.com/sdpkit/sdpkit/telstate/backend"
 	"github.com/sdpkit/sdpkit/telstate/encoding"
+	"github.com/sdpkit/sdpkit/telstate/redis"
 )
 
 // telstateOpts are the flags shared by every `sdp telstate` subcommand.
@@ -40,22 +41,25 @@ func newTelstateCmd() *cobra.Command {
 		Short: "Query and edit telescope state (katsdptelstate-compatible)",
 		Long: `Query and edit a telescope state.
 
---db SOURCE names the database: a path to an .rdb file (loaded into memory;
-commands that change data write the file back, creating it if missing).
-Redis URLs (redis://host:port/db) come with the Redis backend.
+--db SOURCE names the database:
+  - a path to an .rdb file: loaded into memory; commands that change data
+    write the file back, creating it if missing;
+  - a Redis server shared with katsdptelstate clients: redis://[user:pass@]host:port/db,
+    rediss://... (TLS), unix:///path/to/socket?db=N, or katsdptelstate's
+    host[:port] endpoint (port 6379 by default).
 
 Values are given and printed as JSON in sdpkit's tagged rendering
 ({"int": "5"}, {"float": "1.5"}, {"str": "x"}, {"tuple": [...]}, ...); plain
 JSON numbers, strings and arrays are accepted too. Human-readable output is
 the default; --json prints the rendering.`,
 	}
-	c.PersistentFlags().StringVar(&o.db, "db", os.Getenv("SDP_TELSTATE_DB"), "database: path to an .rdb file (default $SDP_TELSTATE_DB)")
+	c.PersistentFlags().StringVar(&o.db, "db", os.Getenv("SDP_TELSTATE_DB"), "database: an .rdb file or a Redis URL / host:port (default $SDP_TELSTATE_DB)")
 	c.PersistentFlags().BoolVar(&o.json, "json", false, "print JSON for machines")
 	c.PersistentFlags().BoolVar(&o.allowPickle, "allow-pickle", false, "decode legacy pickled values (also KATSDPTELSTATE_ALLOW_PICKLE=1); only for data you trust")
 	c.AddCommand(
 		tsKeysCmd(o), tsGetCmd(o), tsRangeCmd(o), tsSetCmd(o), tsAddCmd(o),
 		tsSetIndexedCmd(o), tsGetIndexedCmd(o), tsDeleteCmd(o),
-		tsExportCmd(o), tsImportCmd(o), tsDumpCmd(o),
+		tsExportCmd(o), tsImportCmd(o), tsDumpCmd(o), tsCopyCmd(o),
 	)
 	return c
 }
@@ -63,8 +67,23 @@ the default; --json prints the rendering.`,
 // session is an open telescope state and how to save it.
 type session struct {
 	ts     *telstate.TelescopeState
-	o      *telstateOpts
+	path   string // the .rdb file to write back; "" for Redis
 	stderr io.Writer
+	closer io.Closer
+}
+
+// Close releases a Redis connection.
+func (s *session) Close() error {
+	if s.closer != nil {
+		return s.closer.Close()
+	}
+	return nil
+}
+
+// isRedisSource reports whether a --db value names a Redis server rather
+// than an .rdb file.
+func isRedisSource(src string) bool {
+	return strings.Contains(src, "://") || looksLikeEndpoint(src)
 }
 
 func isTerminal(w io.Writer) bool {
@@ -72,21 +91,34 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// open loads the --db source. A missing .rdb file is an empty database
+// open opens the --db source. A missing .rdb file is an empty database
 // when create is true.
 func (o *telstateOpts) open(ctx context.Context, c *cobra.Command, create bool) (*session, error) {
 	if o.db == "" {
-		return nil, usageError{errors.New("no database: give --db FILE.rdb (or set SDP_TELSTATE_DB)")}
+		return nil, usageError{errors.New("no database: give --db FILE.rdb or --db redis://host:port (or set SDP_TELSTATE_DB)")}
 	}
-	if strings.Contains(o.db, "://") || looksLikeEndpoint(o.db) {
-		return nil, fmt.Errorf("database %q: Redis sources are not supported by this build yet; use an .rdb file", o.db)
+	s, err := openSource(ctx, o.db, create, o.allowPickle, c.ErrOrStderr())
+	if err != nil {
+		return nil, err
 	}
+	return s, nil
+}
+
+// openSource opens an .rdb file (into memory) or a Redis server.
+func openSource(ctx context.Context, src string, create, allowPickle bool, stderr io.Writer) (*session, error) {
 	var opts []telstate.Option
-	if o.allowPickle {
+	if allowPickle {
 		opts = append(opts, telstate.WithAllowPickle(true))
 	}
-	s := &session{ts: telstate.New(opts...), o: o, stderr: c.ErrOrStderr()}
-	f, err := os.Open(o.db)
+	if isRedisSource(src) {
+		b, err := redis.Open(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		return &session{ts: telstate.New(append(opts, telstate.WithBackend(b))...), stderr: stderr, closer: b}, nil
+	}
+	s := &session{ts: telstate.New(opts...), path: src, stderr: stderr}
+	f, err := os.Open(src)
 	if errors.Is(err, fs.ErrNotExist) && create {
 		return s, nil
 	}
@@ -96,12 +128,12 @@ func (o *telstateOpts) open(ctx context.Context, c *cobra.Command, create bool) 
 	defer f.Close()
 	var r io.Reader = f
 	if st, err := f.Stat(); err == nil && isTerminal(s.stderr) && st.Size() > 1<<20 {
-		bar := progressbar.DefaultBytes(st.Size(), "loading "+o.db)
+		bar := progressbar.DefaultBytes(st.Size(), "loading "+src)
 		defer bar.Close()
 		r = io.TeeReader(f, bar)
 	}
 	if _, err := s.ts.LoadRDB(ctx, r); err != nil {
-		return nil, fmt.Errorf("loading %s: %w", o.db, err)
+		return nil, fmt.Errorf("loading %s: %w", src, err)
 	}
 	return s, nil
 }
@@ -116,20 +148,29 @@ func looksLikeEndpoint(s string) bool {
 	return err == nil
 }
 
-// save writes the database back to its .rdb file.
+// save writes the database back to its .rdb file (Redis needs nothing).
 func (s *session) save(ctx context.Context) error {
-	tmp := s.o.db + ".tmp"
+	if s.path == "" {
+		return nil
+	}
+	return writeRDBFile(ctx, s.ts, s.path, s.stderr)
+}
+
+// writeRDBFile writes ts to path through a temporary file, so a failed
+// write never leaves a truncated database.
+func writeRDBFile(ctx context.Context, ts *telstate.TelescopeState, path string, stderr io.Writer) error {
+	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
 	var w io.Writer = f
 	var bar *progressbar.ProgressBar
-	if isTerminal(s.stderr) {
-		bar = progressbar.DefaultBytes(-1, "writing "+s.o.db)
+	if isTerminal(stderr) {
+		bar = progressbar.DefaultBytes(-1, "writing "+path)
 		w = io.MultiWriter(f, bar)
 	}
-	_, err = s.ts.WriteRDB(ctx, w)
+	_, err = ts.WriteRDB(ctx, w)
 	if bar != nil {
 		_ = bar.Close()
 	}
@@ -138,10 +179,9 @@ func (s *session) save(ctx context.Context) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", s.o.db, err)
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	// Rename so a failed write never leaves a truncated database.
-	return os.Rename(tmp, s.o.db)
+	return os.Rename(tmp, path)
 }
 
 func parseValueArg(arg, what string) (pyval.Value, error) {
@@ -160,8 +200,8 @@ func parseTime(s, flag string) (float64, error) {
 	return f, nil
 }
 
-func (s *session) printValue(w io.Writer, v pyval.Value) error {
-	if s.o.json {
+func (o *telstateOpts) printValue(w io.Writer, v pyval.Value) error {
+	if o.json {
 		out, err := tagjson.Render(v)
 		if err != nil {
 			return err
@@ -183,6 +223,7 @@ func tsKeysCmd(o *telstateOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			pattern := "*"
 			if len(args) == 1 {
 				pattern = args[0]
@@ -220,11 +261,12 @@ func tsGetCmd(o *telstateOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			v, err := s.ts.Get(c.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			return s.printValue(c.OutOrStdout(), v)
+			return o.printValue(c.OutOrStdout(), v)
 		},
 	}
 }
@@ -266,6 +308,7 @@ get_range); --include-previous adds the newest sample before --start.`,
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			samples, err := s.ts.GetRange(c.Context(), args[0], opts...)
 			if err != nil {
 				return err
@@ -315,6 +358,7 @@ func tsSetCmd(o *telstateOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			if err := s.ts.Set(c.Context(), args[0], v); err != nil {
 				return err
 			}
@@ -350,6 +394,7 @@ func tsAddCmd(o *telstateOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			if err := s.ts.Add(c.Context(), args[0], v, opts...); err != nil {
 				return err
 			}
@@ -379,6 +424,7 @@ func tsSetIndexedCmd(o *telstateOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			if err := s.ts.SetIndexed(c.Context(), args[0], sub, v); err != nil {
 				return err
 			}
@@ -401,11 +447,12 @@ func tsGetIndexedCmd(o *telstateOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			v, err := s.ts.GetIndexed(c.Context(), args[0], sub)
 			if err != nil {
 				return err
 			}
-			return s.printValue(c.OutOrStdout(), v)
+			return o.printValue(c.OutOrStdout(), v)
 		},
 	}
 }
@@ -420,6 +467,7 @@ func tsDeleteCmd(o *telstateOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			for _, k := range args {
 				if err := s.ts.Delete(c.Context(), k); err != nil {
 					return err
@@ -542,6 +590,7 @@ func tsExportCmd(o *telstateOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			envAllow, _ := encoding.AllowPickleFromEnv()
 			m, err := exportManifest(c.Context(), s.ts, o.allowPickle || envAllow)
 			if err != nil {
@@ -626,6 +675,7 @@ func tsImportCmd(o *telstateOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			n, err := importManifest(c.Context(), s.ts, &m)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
@@ -651,28 +701,49 @@ func tsDumpCmd(o *telstateOpts) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f, err := os.Create(args[0])
-			if err != nil {
-				return err
-			}
-			var w io.Writer = f
-			var bar *progressbar.ProgressBar
-			if isTerminal(c.ErrOrStderr()) {
-				bar = progressbar.DefaultBytes(-1, "writing "+args[0])
-				w = io.MultiWriter(f, bar)
-			}
-			n, err := s.ts.WriteRDB(c.Context(), w)
-			if bar != nil {
-				_ = bar.Close()
-			}
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
+			defer s.Close()
+			if err := writeRDBFile(c.Context(), s.ts, args[0], c.ErrOrStderr()); err != nil {
 				return err
 			}
 			if !o.json {
-				fmt.Fprintf(c.ErrOrStderr(), "wrote %d keys to %s\n", n, args[0])
+				n, _ := s.ts.Keys(c.Context(), "*")
+				fmt.Fprintf(c.ErrOrStderr(), "wrote %d keys to %s\n", len(n), args[0])
+			}
+			return nil
+		},
+	}
+}
+
+func tsCopyCmd(o *telstateOpts) *cobra.Command {
+	return &cobra.Command{
+		Use:   "copy SRC DST",
+		Short: "Copy every key from SRC to DST (each an .rdb file or a Redis URL)",
+		Long: `Copy every key from SRC to DST, each an .rdb file or a Redis server (the
+forms --db takes). Keys are copied as raw bytes and replace keys of the same
+name in DST; other keys of DST are kept. Into Redis the copy is pipelined,
+many keys per round trip; an .rdb DST is rewritten whole. --db is not used.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			ctx := c.Context()
+			src, err := openSource(ctx, args[0], false, o.allowPickle, c.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+			dst, err := openSource(ctx, args[1], true, o.allowPickle, c.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer dst.Close()
+			n, err := src.ts.CopyTo(ctx, dst.ts)
+			if err != nil {
+				return err
+			}
+			if err := dst.save(ctx); err != nil {
+				return err
+			}
+			if !o.json {
+				fmt.Fprintf(c.ErrOrStderr(), "copied %d keys from %s to %s\n", n, args[0], args[1])
 			}
 			return nil
 		},

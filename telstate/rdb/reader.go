@@ -136,30 +136,52 @@ func Read(r io.Reader, fn func(Record) error) error {
 // returns the number of strings, sorted sets and hashes loaded (other types
 // are skipped and not counted, as katsdptelstate does). Keys from every
 // database in the file go into dst, and expiry times are ignored. Records
-// are passed on as they are read, so after an error dst holds the keys
+// are passed on in batches of up to backend.BatchKeys keys or
+// backend.BatchBytes bytes (one LoadBatch each when dst is a
+// backend.BatchLoader), so after an error dst holds the keys of the batches
 // before it. Reading stops when ctx is done (the error then wraps ctx's).
 // Errors from dst are returned wrapped, not as a ParseError.
 func Load(ctx context.Context, r io.Reader, dst backend.Loader) (int, error) {
-	n := 0
+	// Keys go to dst in batches, so that a backend.BatchLoader (Redis)
+	// stores many keys per round trip.
+	n, size := 0, 0
+	var batch []backend.Record
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := backend.LoadRecords(ctx, dst, batch); err != nil {
+			return fmt.Errorf("rdb: loading keys %d to %d: %w", n, n+len(batch)-1, err)
+		}
+		n += len(batch)
+		batch, size = batch[:0], 0
+		return nil
+	}
 	err := Read(ctxReader{ctx, r}, func(rec Record) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		var err error
+		br := backend.Record{Key: rec.Key}
 		switch rec.Type {
 		case String:
-			err = dst.LoadString(ctx, rec.Key, rec.Value)
+			br.Type, br.Value = backend.Immutable, rec.Value
 		case ZSet:
-			err = dst.LoadZSet(ctx, rec.Key, rec.Members)
+			br.Type, br.Members = backend.Mutable, rec.Members
 		case Hash:
-			err = dst.LoadHash(ctx, rec.Key, rec.Entries)
+			br.Type, br.Entries = backend.Indexed, rec.Entries
+		default:
+			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("rdb: loading key %q: %w", rec.Key, err)
+		batch = append(batch, br)
+		size += br.Size()
+		if len(batch) >= backend.BatchKeys || size >= backend.BatchBytes {
+			return flush()
 		}
-		n++
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil && ctx.Err() != nil {
 		// Report the cancellation, not the read it interrupted.
 		return n, fmt.Errorf("rdb: load stopped after %d keys: %w", n, context.Cause(ctx))

@@ -139,3 +139,51 @@ func (b *Backend) LoadHash(ctx context.Context, key []byte, entries []backend.En
 		return err
 	})
 }
+
+// LoadBatch stores many keys, each replacing its key, in one MULTI/EXEC
+// transaction: SET for attributes, DEL then chunked ZADD / HSET for
+// sensors and indexed keys (backend.BatchLoader). RDB loading and copying
+// use it so that a file of many small keys costs one round trip per batch,
+// not per key. Like the single-key loads it publishes nothing, and a retry
+// after a connection failure repeats the whole batch, which is harmless.
+func (b *Backend) LoadBatch(ctx context.Context, recs []backend.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	op := fmt.Sprintf("load batch of %d keys", len(recs))
+	return b.call(ctx, op, recs[0].Key, func(ctx context.Context) error {
+		_, err := b.c.TxPipelined(ctx, func(p goredis.Pipeliner) error {
+			for _, r := range recs {
+				k := string(r.Key)
+				switch r.Type {
+				case backend.Immutable:
+					p.Set(ctx, k, r.Value, 0)
+				case backend.Mutable:
+					p.Del(ctx, k)
+					_ = chunks(len(r.Members), func(i int) int { return len(r.Members[i]) }, func(i, j int) error {
+						zs := make([]goredis.Z, j-i)
+						for n, m := range r.Members[i:j] {
+							zs[n] = goredis.Z{Score: 0, Member: m}
+						}
+						p.ZAdd(ctx, k, zs...)
+						return nil
+					})
+				case backend.Indexed:
+					p.Del(ctx, k)
+					_ = chunks(len(r.Entries), func(i int) int { return len(r.Entries[i].SubKey) + len(r.Entries[i].Value) }, func(i, j int) error {
+						fv := make([]any, 0, 2*(j-i))
+						for _, e := range r.Entries[i:j] {
+							fv = append(fv, e.SubKey, e.Value)
+						}
+						p.HSet(ctx, k, fv...)
+						return nil
+					})
+				default:
+					return fmt.Errorf("key %q: unknown key type %v", r.Key, r.Type)
+				}
+			}
+			return nil
+		})
+		return err
+	})
+}
