@@ -58,7 +58,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		fmt.Fprintf(stderr, "%s: %v\n%s", c.CommandPath(), err, c.UsageString())
 		return reportedError{usageError{err}}
 	})
-	root.AddCommand(newTelstateCmd(), newDemoCmd())
+	root.AddCommand(newTelstateCmd(), newDemoCmd(), newBenchCmd())
 	wrapErrors(root, stderr)
 	return root
 }

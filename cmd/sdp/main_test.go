@@ -260,3 +260,33 @@ func TestDemo(t *testing.T) {
 		t.Errorf("demo snapshot: sdp_n_chans = %q", got)
 	}
 }
+
+// TestBenchTelstate: `sdp bench telstate` prints one JSON object with the
+// documented fields, in memory and against Redis.
+func TestBenchTelstate(t *testing.T) {
+	srv := testenv.Redis(t)
+	for _, db := range []string{"", srv.URL()} {
+		for _, op := range []string{"add", "add-batch", "get", "range", "set-indexed", "get-indexed"} {
+			args := []string{"bench", "telstate", "--op", op, "--n", "300", "--clients", "2", "--range-size", "20", "--batch", "100"}
+			if db != "" {
+				args = append(args, "--db", db)
+			}
+			out := mustRun(t, args...)
+			var r map[string]any
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatalf("sdp %v printed %q: %v", args, out, err)
+			}
+			for _, f := range []string{"op", "n", "clients", "ops_per_s", "p50_us", "p99_us"} {
+				if _, ok := r[f]; !ok {
+					t.Errorf("sdp %v: no %q in %s", args, f, out)
+				}
+			}
+			if r["op"] != op || r["n"] != float64(300) || r["clients"] != float64(2) {
+				t.Errorf("sdp %v: %s", args, out)
+			}
+		}
+	}
+	if _, _, err := run(t, "bench", "telstate", "--op", "nope"); err == nil {
+		t.Error("unknown op accepted")
+	}
+}

@@ -35,11 +35,12 @@ func chunks(n int, size func(i int) int, fn func(i, j int) error) error {
 }
 
 // AddMutables adds samples to the sensor key as AddMutable would one by
-// one, in order, but sends them as pipelined EVALSHAs of the add_mutable
-// script, so that every new sample is still published
-// (backend.BatchAdder). Samples go in chunks of up to 1000, one round trip
-// each; a chunk that fails on the connection is sent again once (adding a
-// sample twice stores it once). On error the earlier chunks are written.
+// one, in order, publishing every new sample exactly as add_mutable does
+// (backend.BatchAdder), but with one script call per chunk of up to 1000
+// samples (4 MiB): a single round trip, and far less work for the server
+// than one EVALSHA per sample. A chunk that fails on the connection is
+// sent again once (adding a sample twice stores it once). On error the
+// earlier chunks are written.
 func (b *Backend) AddMutables(ctx context.Context, key []byte, samples []backend.Sample) error {
 	for i, s := range samples {
 		if err := backend.CheckTimestamp(s.Timestamp); err != nil {
@@ -48,43 +49,15 @@ func (b *Backend) AddMutables(ctx context.Context, key []byte, samples []backend
 	}
 	keys := []string{string(key)}
 	return chunks(len(samples), func(i int) int { return 8 + len(samples[i].Value) }, func(i, j int) error {
-		members := make([][]byte, j-i)
+		members := make([]any, j-i)
 		for n, s := range samples[i:j] {
 			members[n] = backend.PackMember(s.Value, s.Timestamp)
 		}
 		op := fmt.Sprintf("add_mutable (samples %d to %d of %d)", i, j-1, len(samples))
 		return b.call(ctx, op, key, func(ctx context.Context) error {
-			return b.addChunk(ctx, keys, members)
+			return runScript(ctx, b.c, b.sc.addMutables, keys, members...).Err()
 		})
 	})
-}
-
-// addChunk pipelines one EVALSHA per member. If the server lacks the
-// script it is loaded and the whole chunk sent again, which is harmless
-// because ZADD of a present member changes and publishes nothing.
-func (b *Backend) addChunk(ctx context.Context, keys []string, members [][]byte) error {
-	run := func() ([]goredis.Cmder, error) {
-		return b.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
-			for _, m := range members {
-				b.sc.addMutable.EvalSha(ctx, p, keys, m)
-			}
-			return nil
-		})
-	}
-	cmds, err := run()
-	if err == nil {
-		return nil
-	}
-	for _, c := range cmds {
-		if isNoScript(c.Err()) {
-			if err := b.sc.addMutable.Load(ctx, b.c).Err(); err != nil {
-				return err
-			}
-			_, err = run()
-			return err
-		}
-	}
-	return err
 }
 
 // LoadString stores an immutable, replacing key (SET; backend.Loader).

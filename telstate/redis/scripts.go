@@ -35,6 +35,21 @@ end
 return 0
 `
 
+// addMutablesLua is addMutableLua for every member in ARGV, in order, in
+// one script call: the batch path (AddMutables). Subscribers receive
+// exactly the messages the same adds made one by one would publish. The
+// reply is the number of new members.
+const addMutablesLua = `
+local n = 0
+for i = 1, #ARGV do
+  if redis.call('ZADD', KEYS[1], 0, ARGV[i]) == 1 then
+    redis.call('PUBLISH', 'update/' .. KEYS[1], ARGV[i])
+    n = n + 1
+  end
+end
+return n
+`
+
 // setIndexedLua sets field ARGV[1] (encoded sub-key) to ARGV[2] (encoded
 // value) if the field is absent and publishes 0x03, the decimal length of
 // the sub-key, '\n', the sub-key and the value; the reply is nil then.
@@ -78,13 +93,14 @@ return redis.call('EXISTS', KEYS[1])
 
 // scripts holds one backend's script objects (each caches its SHA1).
 type scripts struct {
-	setImmutable, addMutable, setIndexed, get, getIndexed *goredis.Script
+	setImmutable, addMutable, addMutables, setIndexed, get, getIndexed *goredis.Script
 }
 
 func newScripts() *scripts {
 	return &scripts{
 		setImmutable: goredis.NewScript(setImmutableLua),
 		addMutable:   goredis.NewScript(addMutableLua),
+		addMutables:  goredis.NewScript(addMutablesLua),
 		setIndexed:   goredis.NewScript(setIndexedLua),
 		get:          goredis.NewScript(getLua),
 		getIndexed:   goredis.NewScript(getIndexedLua),
