@@ -30,14 +30,18 @@ echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs, $(redis-server --version | cu
 
 rows=()
 field() { "$py" -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
-compare() { # name, go args..., then -- python args...
+compare() { # name, go args..., then -- python args... (DB: the database)
   local name=$1; shift
   local goargs=() pyargs=()
   while [ "$1" != "--" ]; do goargs+=("$1"); shift; done; shift
   pyargs=("$@")
   local g p
-  g=$("$work/sdp" bench telstate --db "$url" "${goargs[@]}")
-  p=$("$py" bench/telstate_bench.py --db "$url" "${pyargs[@]}")
+  if [ "$DB" = memory ]; then
+    g=$("$work/sdp" bench telstate "${goargs[@]}")
+  else
+    g=$("$work/sdp" bench telstate --db "$DB" "${goargs[@]}")
+  fi
+  p=$("$py" bench/telstate_bench.py --db "$DB" "${pyargs[@]}")
   echo "go     $g"
   echo "python $p"
   local ratio
@@ -45,6 +49,7 @@ compare() { # name, go args..., then -- python args...
   rows+=("| $name | $(field "$g" ops_per_s) | $(field "$g" p50_us) | $(field "$g" p99_us) | $(field "$p" ops_per_s) | $(field "$p" p50_us) | $(field "$p" p99_us) | ${ratio}× |")
 }
 
+DB=$url
 for op in add get set-indexed get-indexed; do
   compare "$op" --op "$op" --n "$N" --clients "$CLIENTS" -- --op "$op" --n "$N" --clients "$CLIENTS"
 done
@@ -66,7 +71,24 @@ rows+=("| add-batch (1000/call) vs redis-benchmark ZADD -P 100 | $(field "$g" op
 ping=$(redis-benchmark -p "$port" -n "$N" -c "$CLIENTS" -t ping_mbulk --csv | tail -n 1 | cut -d, -f2 | tr -d '"')
 rows+=("| (redis-benchmark PING, the round-trip floor) | $ping | | | | | | |")
 
-echo
-echo "| op | Go ops/s | Go p50 µs | Go p99 µs | Python ops/s | Python p50 µs | Python p99 µs | Go/Python |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+redis_rows=("${rows[@]}")
+
+# The same workloads on the in-process backends (one client).
+rows=()
+DB=memory
+for op in add get set-indexed get-indexed; do
+  compare "$op" --op "$op" --n "$((N * 10))" -- --op "$op" --n "$((N * 10))"
+done
+compare "range (100 samples)" --op range --range-size 100 --n "$N" -- --op range --range-size 100 --n "$N"
+
+header() {
+  echo
+  echo "$1"
+  echo
+  echo "| op | Go ops/s | Go p50 µs | Go p99 µs | Python ops/s | Python p50 µs | Python p99 µs | Go/Python |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+}
+header "Redis backend, $CLIENTS client(s):"
+printf '%s\n' "${redis_rows[@]}"
+header "Memory backend, 1 client:"
 printf '%s\n' "${rows[@]}"

@@ -23,8 +23,12 @@ def keys(args, c):
     return "bench_{}_{}".format(args.op, c), "bench_{}_shared".format(args.op)
 
 
-def prepare(args):
-    ts = katsdptelstate.TelescopeState(args.db)
+def open_ts(args):
+    # "memory" is katsdptelstate's in-process MemoryBackend (one client).
+    return katsdptelstate.TelescopeState() if args.db == "memory" else katsdptelstate.TelescopeState(args.db)
+
+
+def prepare(args, ts):
     for c in range(args.clients):
         ts.delete(keys(args, c)[0])
     shared = keys(args, 0)[1]
@@ -34,7 +38,10 @@ def prepare(args):
         total = 1000
     elif args.op == "range":
         total = max(10 * args.range_size, 1000)
-    if total:
+    if total and args.db == "memory":
+        for i in range(total):
+            ts.add(shared, float(i), ts=float(i))
+    elif total:
         # Pipelined like Go's AddSamples, so set-up time stays short.
         pipe = ts.backend.client.pipeline(transaction=False)
         for i in range(total):
@@ -47,8 +54,9 @@ def prepare(args):
     return total
 
 
-def worker(args, c, total, barrier, results):
-    ts = katsdptelstate.TelescopeState(args.db)
+def worker(args, c, total, barrier, results, ts=None):
+    if ts is None:
+        ts = open_ts(args)
     key, shared = keys(args, c)
     k = args.range_size
     ops = {
@@ -61,7 +69,8 @@ def worker(args, c, total, barrier, results):
     }
     op = ops[args.op]
     lat = []
-    barrier.wait()
+    if barrier is not None:
+        barrier.wait()
     clock = time.perf_counter
     for i in range(c, args.n, args.clients):
         t0 = clock()
@@ -85,7 +94,18 @@ def main():
     p.add_argument("--clients", type=int, default=1)
     p.add_argument("--range-size", type=int, default=100)
     args = p.parse_args()
-    total = prepare(args)
+    ts = open_ts(args)
+    total = prepare(args, ts)
+    if args.db == "memory":
+        if args.clients != 1:
+            raise SystemExit("--db memory runs one client")
+        import queue
+        results = queue.Queue()
+        start = time.perf_counter()
+        worker(args, 0, total, None, results, ts)
+        elapsed = time.perf_counter() - start
+        report(args, sorted(results.get()), elapsed)
+        return
     ctx = mp.get_context("fork")
     barrier = ctx.Barrier(args.clients + 1)
     results = ctx.Queue()
@@ -104,6 +124,10 @@ def main():
         if proc.exitcode:
             raise SystemExit("a client failed")
     lat.sort()
+    report(args, lat, elapsed)
+
+
+def report(args, lat, elapsed):
     out = {"op": args.op, "n": len(lat), "clients": args.clients,
            "ops_per_s": round(len(lat) / elapsed, 2),
            "p50_us": round(percentile(lat, 0.5), 2), "p99_us": round(percentile(lat, 0.99), 2)}
