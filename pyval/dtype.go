@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -156,7 +157,7 @@ func (d DType) Equal(e DType) bool {
 	}
 	for i := range d.Fields {
 		f, g := d.Fields[i], e.Fields[i]
-		if f.Name != g.Name || !f.DType.Equal(g.DType) || !intsEqual(f.Shape, g.Shape) {
+		if f.Name != g.Name || !f.DType.Equal(g.DType) || !slices.Equal(f.Shape, g.Shape) {
 			return false
 		}
 	}
@@ -454,16 +455,4 @@ func shapeLen(shape []int) int {
 		n *= s
 	}
 	return n
-}
-
-func intsEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -3,6 +3,7 @@ package pyval
 import (
 	"bytes"
 	"math"
+	"slices"
 )
 
 // Equal reports whether a == b in Python: numbers compare by value across
@@ -65,7 +66,7 @@ func Equal(a, b Value) bool {
 		return ok && x == y
 	case *NDArray:
 		y, ok := b.(*NDArray)
-		if !ok || !intsEqual(x.Shape, y.Shape) {
+		if !ok || !slices.Equal(x.Shape, y.Shape) {
 			return false
 		}
 		if x.DType.Equal(y.DType) && x.FortranOrder == y.FortranOrder && !hasFloat(x.DType) {

@@ -6,37 +6,19 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/sdpkit/sdpkit/internal/vectors"
 	"github.com/sdpkit/sdpkit/pyval"
 	"github.com/sdpkit/sdpkit/pyval/tagjson"
 )
 
-// vectorsFile finds shared/vectors/<sub>/<name> by walking up from the
-// working directory (CI places shared/ beside the checkout).
-func vectorsFile(t *testing.T, sub, name string) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, "shared", "vectors", sub, name)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skipf("shared/vectors/%s/%s not found above the working directory", sub, name)
-		}
-		dir = parent
-	}
-}
-
 // TestVectorRoundTrip parses every rendered value of the telstate vectors
 // and renders it back to the same JSON.
 func TestVectorRoundTrip(t *testing.T) {
-	f, err := os.Open(vectorsFile(t, "telstate", "encoding.jsonl"))
+	f, err := os.Open(vectors.Path(t, "telstate", "encoding.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
