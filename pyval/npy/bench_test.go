@@ -51,3 +51,29 @@ func BenchmarkNpyDecode(b *testing.B) {
 		})
 	}
 }
+
+// The header alone: what parsing and formatting cost apart from copying
+// the data.
+func BenchmarkNpyHeader(b *testing.B) {
+	a := benchArrays()["f8x1000"]
+	enc, err := Encode(a)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := DecodeHeader(enc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := EncodeHeader(a); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -338,7 +338,10 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(npyFile(Version1, "{'descr': [('a', [('', '|V2'), ('b', '>U2', (2, 1))], 3)], 'fortran_order': True, 'shape': (2L, 1)}", make([]byte, 200)))
 	f.Add(npyFile(Version3, "{'descr': [('ж', '<c8')], 'fortran_order': False, 'shape': (0,)}", nil))
+	f.Add(npyFile(Version1, "{'descr':'<i4' , 'fortran_order':True,'shape':(2,3,)}\n", make([]byte, 24)))
+	f.Add(npyFile(Version3, "{\"descr\": \"|b1\", \"fortran_order\": False, \"shape\": ()}", make([]byte, 1)))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzSimpleHeader(t, b)
 		a, err := Decode(b)
 		r, rerr := Read(bytes.NewReader(b))
 		if (err == nil) != (rerr == nil) {

@@ -30,8 +30,10 @@ func Decode(b []byte) (*pyval.NDArray, error) {
 	if avail := len(b) - n; avail < size {
 		return nil, fmt.Errorf("%w: reading array data, expected %d bytes got %d", ErrTruncated, size, avail)
 	}
-	data := make([]byte, size)
-	copy(data, b[n:])
+	// The make-and-copy idiom compiles to one call that skips zeroing.
+	src := b[n : n+size]
+	data := make([]byte, len(src))
+	copy(data, src)
 	return newArray(h, data)
 }
 
@@ -102,6 +104,16 @@ func checkedSize(h Header) (int, error) {
 }
 
 func newArray(h Header, data []byte) (*pyval.NDArray, error) {
+	// h.Shape is ours alone, so when pyval.NewNDArray's checks pass
+	// build the array around it rather than have NewNDArray copy it.
+	// (NewNDArray returns a nil Shape for a 0-d array; so does this.)
+	if n, ok := pyval.ShapeSize(h.Shape, math.MaxInt32*64); ok && !h.DType.HasObject() && n*h.DType.ItemSize() == len(data) {
+		shape := h.Shape
+		if len(shape) == 0 {
+			shape = nil
+		}
+		return &pyval.NDArray{DType: h.DType, Shape: shape, FortranOrder: h.FortranOrder && len(shape) > 1, Data: data}, nil
+	}
 	a, err := pyval.NewNDArray(h.DType, h.Shape, h.FortranOrder, data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
@@ -162,26 +174,43 @@ func DecodeHeader(b []byte) (h Header, headerLen int, err error) {
 		return Header{}, 0, fmt.Errorf("%w: EOF reading array header, expected %d bytes got %d", ErrTruncated, hlen, len(b)-pre)
 	}
 	raw := b[pre : pre+hlen]
+	// The fast path reads only ASCII, for which every version's text is
+	// the bytes themselves, and it refuses the 'L' suffixes that
+	// dropLongSuffixes would remove. A version 3.0 header may hold more
+	// than MaxHeaderSize bytes; leave the character count to the general
+	// path.
+	if hlen <= MaxHeaderSize {
+		if h, ok := parseSimpleHeader(raw); ok {
+			h.Version = v
+			return h, pre + hlen, nil
+		}
+	}
+	h, err = parseHeaderBytes(raw, v)
+	if err != nil {
+		return Header{}, 0, err
+	}
+	h.Version = v
+	return h, pre + hlen, nil
+}
+
+// parseHeaderBytes is the general header parser, for any header text
+// numpy.load accepts.
+func parseHeaderBytes(raw []byte, v Version) (Header, error) {
 	var text string
 	if v == Version3 {
 		if !utf8.Valid(raw) {
-			return Header{}, 0, fmt.Errorf("%w: version 3.0 header is not valid UTF-8", ErrFormat)
+			return Header{}, fmt.Errorf("%w: version 3.0 header is not valid UTF-8", ErrFormat)
 		}
 		text = string(raw)
 		if n := utf8.RuneCountInString(text); n > MaxHeaderSize {
-			return Header{}, 0, fmt.Errorf("%w: header info length (%d) is larger than %d", ErrHeaderTooLarge, n, MaxHeaderSize)
+			return Header{}, fmt.Errorf("%w: header info length (%d) is larger than %d", ErrHeaderTooLarge, n, MaxHeaderSize)
 		}
 	} else {
 		text = fromLatin1(raw)
 		// Python 2 wrote longs such as (3L,) in shapes.
 		text = dropLongSuffixes(text)
 	}
-	h, err = parseHeader(text)
-	if err != nil {
-		return Header{}, 0, err
-	}
-	h.Version = v
-	return h, pre + hlen, nil
+	return parseHeader(text)
 }
 
 func fromLatin1(b []byte) string {

@@ -1,10 +1,10 @@
 package npy
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,12 +15,19 @@ import (
 // followed by a.Data. It refuses object dtypes (ErrObject) and arrays whose
 // data length does not match their dtype and shape (ErrInvalidArray).
 func Encode(a *pyval.NDArray) ([]byte, error) {
-	hdr, err := encodeHeader(a)
+	fortran, err := checkArray(a)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(hdr)+len(a.Data))
-	return append(append(out, hdr...), a.Data...), nil
+	if a.DType.Fields != nil {
+		hdr := appendHeader(nil, a, fortran)
+		out := make([]byte, 0, len(hdr)+len(a.Data))
+		return append(append(out, hdr...), a.Data...), nil
+	}
+	// One allocation: the header is formatted straight into the output.
+	out := make([]byte, 0, headerBound(a)+len(a.Data))
+	out = appendHeader(out, a, fortran)
+	return append(out, a.Data...), nil
 }
 
 // Write writes the .npy file of a to w (see Encode).
@@ -41,28 +48,150 @@ func Write(w io.Writer, a *pyval.NDArray) error {
 func EncodeHeader(a *pyval.NDArray) ([]byte, error) { return encodeHeader(a) }
 
 func encodeHeader(a *pyval.NDArray) ([]byte, error) {
+	fortran, err := checkArray(a)
+	if err != nil {
+		return nil, err
+	}
+	return appendHeader(make([]byte, 0, headerBound(a)), a, fortran), nil
+}
+
+// checkArray validates a for encoding and returns the fortran_order to
+// write.
+func checkArray(a *pyval.NDArray) (fortran bool, err error) {
 	if a == nil {
-		return nil, fmt.Errorf("%w: nil array", ErrInvalidArray)
+		return false, fmt.Errorf("%w: nil array", ErrInvalidArray)
 	}
 	dt := a.DType
 	if dt.HasObject() {
-		return nil, fmt.Errorf("%w: dtype %s", ErrObject, dt)
+		return false, fmt.Errorf("%w: dtype %s", ErrObject, dt)
 	}
-	if err := checkDType(dt, 0); err != nil {
-		return nil, err
+	if !isCommon(dt) {
+		if err := checkDType(dt, 0); err != nil {
+			return false, err
+		}
 	}
 	size, ok := dataSize(dt, a.Shape)
 	if !ok {
-		return nil, fmt.Errorf("%w: bad shape %v", ErrInvalidArray, a.Shape)
+		return false, fmt.Errorf("%w: bad shape %v", ErrInvalidArray, a.Shape)
 	}
 	if len(a.Data) != size {
-		return nil, fmt.Errorf("%w: shape %v of dtype %s needs %d data bytes, has %d", ErrInvalidArray, a.Shape, dt, size, len(a.Data))
+		return false, fmt.Errorf("%w: shape %v of dtype %s needs %d data bytes, has %d", ErrInvalidArray, a.Shape, dt, size, len(a.Data))
 	}
-	fortran := a.FortranOrder && !cContiguous(a.Shape)
+	return a.FortranOrder && !cContiguous(a.Shape), nil
+}
 
+// isCommon reports whether dt is one of commonDType's dtypes, which
+// checkDType would accept, without checkDType's allocations.
+func isCommon(dt pyval.DType) bool {
+	if dt.Fields != nil || dt.Unit != "" {
+		return false
+	}
+	var buf [24]byte
+	c, ok := commonDType(appendDTypeStr(buf[:0], dt))
+	return ok && c.Equal(dt)
+}
+
+// headerBound is an upper bound on the header bytes appendHeader writes
+// for a simple dtype (0 for a structured one, whose header is formatted
+// separately first): prefix 10, fixed text 53, the dtype string, up to 21
+// bytes per dimension, 20 of growth-axis spaces, newline and at most 64 of
+// padding.
+func headerBound(a *pyval.NDArray) int {
+	if a.DType.Fields != nil {
+		return 0
+	}
+	return 10 + 53 + 14 + len(a.DType.Unit) + 21*len(a.Shape) + 20 + 1 + 64
+}
+
+// appendHeader appends the magic, version, header length and padded header
+// of a, which checkArray has accepted, to dst.
+func appendHeader(dst []byte, a *pyval.NDArray, fortran bool) []byte {
+	if a.DType.Fields == nil {
+		if out, ok := appendSimpleHeader(dst, a, fortran); ok {
+			return out
+		}
+	}
+	return appendWrapped(dst, headerText(a, fortran))
+}
+
+// appendSimpleHeader formats the header of a simple dtype in place, as
+// version 1.0; it reports false (leaving dst as it was) if the header is
+// too long for 1.0 or, which checkDType rules out, the dtype string would
+// need quoting.
+func appendSimpleHeader(dst []byte, a *pyval.NDArray, fortran bool) ([]byte, bool) {
+	start := len(dst)
+	const prefix = len(Magic) + 4
+	dst = append(dst, Magic...)
+	dst = append(dst, Version1.Major, Version1.Minor, 0, 0)
+	dst = append(dst, "{'descr': '"...)
+	ds := len(dst)
+	dst = appendDTypeStr(dst, a.DType)
+	for _, c := range dst[ds:] {
+		if c < ' ' || c > '~' || c == '\\' || c == '\'' {
+			return dst[:start], false
+		}
+	}
+	dst = append(dst, "', 'fortran_order': "...)
+	if fortran {
+		dst = append(dst, "True"...)
+	} else {
+		dst = append(dst, "False"...)
+	}
+	dst = append(dst, ", 'shape': ("...)
+	for i, n := range a.Shape {
+		if i > 0 {
+			dst = append(dst, ", "...)
+		}
+		dst = appendInt(dst, n)
+	}
+	if len(a.Shape) == 1 {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, "), }"...)
+	dst = appendGrowthPad(dst, a.Shape, fortran)
+	hlen := len(dst) - start - prefix + 1 // with the final newline
+	padlen := 64 - (prefix+hlen)%64
+	total := hlen + padlen
+	if total > 0xffff {
+		return dst[:start], false
+	}
+	binary.LittleEndian.PutUint16(dst[start+len(Magic)+2:], uint16(total))
+	dst = appendSpaces(dst, padlen)
+	return append(dst, '\n'), true
+}
+
+// appendGrowthPad appends spare room so that the growth axis can be
+// rewritten in place with up to 21 digits (numpy >= 1.23).
+func appendGrowthPad(dst []byte, shape []int, fortran bool) []byte {
+	if len(shape) == 0 {
+		return dst
+	}
+	axis := shape[0]
+	if fortran {
+		axis = shape[len(shape)-1]
+	}
+	var buf [24]byte
+	if pad := 21 - len(appendInt(buf[:0], axis)); pad > 0 {
+		dst = appendSpaces(dst, pad)
+	}
+	return dst
+}
+
+func appendInt(dst []byte, n int) []byte { return strconv.AppendInt(dst, int64(n), 10) }
+
+func appendSpaces(dst []byte, n int) []byte {
+	for range n {
+		dst = append(dst, ' ')
+	}
+	return dst
+}
+
+// headerText is the header of any array (structured dtypes included),
+// without the padding.
+func headerText(a *pyval.NDArray, fortran bool) string {
 	var sb strings.Builder
 	sb.WriteString("{'descr': ")
-	sb.WriteString(pyval.Repr(dt.Descr()))
+	sb.WriteString(pyval.Repr(a.DType.Descr()))
 	sb.WriteString(", 'fortran_order': ")
 	if fortran {
 		sb.WriteString("True")
@@ -80,56 +209,42 @@ func encodeHeader(a *pyval.NDArray) ([]byte, error) {
 		sb.WriteByte(',')
 	}
 	sb.WriteString("), }")
-	// Spare room so that the growth axis can be rewritten in place with up
-	// to 21 digits (numpy >= 1.23).
-	if len(a.Shape) > 0 {
-		axis := a.Shape[0]
-		if fortran {
-			axis = a.Shape[len(a.Shape)-1]
-		}
-		if pad := 21 - len(strconv.Itoa(axis)); pad > 0 {
-			sb.WriteString(strings.Repeat(" ", pad))
-		}
-	}
-	return wrapHeader(sb.String()), nil
+	return string(appendGrowthPad([]byte(sb.String()), a.Shape, fortran))
 }
 
-// wrapHeader picks the oldest version that can hold header and adds the
-// prefix and the padding to a multiple of 64 bytes.
-func wrapHeader(header string) []byte {
+// appendWrapped picks the oldest version that can hold header and appends
+// the prefix, the header and the padding to a multiple of 64 bytes.
+func appendWrapped(dst []byte, header string) []byte {
 	if latin1, ok := toLatin1(header); ok {
-		if b, ok := wrap(latin1, Version1); ok {
-			return b
+		if out, ok := appendWrap(dst, latin1, Version1); ok {
+			return out
 		}
-		b, _ := wrap(latin1, Version2)
-		return b
+		out, _ := appendWrap(dst, latin1, Version2)
+		return out
 	}
-	b, _ := wrap([]byte(header), Version3)
-	return b
+	out, _ := appendWrap(dst, []byte(header), Version3)
+	return out
 }
 
-func wrap(header []byte, v Version) ([]byte, bool) {
+func appendWrap(dst, header []byte, v Version) ([]byte, bool) {
 	prefix := len(Magic) + 2 + v.lengthFieldSize()
 	hlen := len(header) + 1 // the final newline
 	padlen := 64 - (prefix+hlen)%64
 	total := hlen + padlen
 	if v == Version1 && total > 0xffff {
-		return nil, false
+		return dst, false
 	}
-	var buf bytes.Buffer
-	buf.Grow(prefix + total)
-	buf.WriteString(Magic)
-	buf.WriteByte(v.Major)
-	buf.WriteByte(v.Minor)
+	dst = slices.Grow(dst, prefix+total)
+	dst = append(dst, Magic...)
+	dst = append(dst, v.Major, v.Minor)
 	if v == Version1 {
-		_ = binary.Write(&buf, binary.LittleEndian, uint16(total))
+		dst = binary.LittleEndian.AppendUint16(dst, uint16(total))
 	} else {
-		_ = binary.Write(&buf, binary.LittleEndian, uint32(total))
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(total))
 	}
-	buf.Write(header)
-	buf.Write(bytes.Repeat([]byte{' '}, padlen))
-	buf.WriteByte('\n')
-	return buf.Bytes(), true
+	dst = append(dst, header...)
+	dst = appendSpaces(dst, padlen)
+	return append(dst, '\n'), true
 }
 
 // toLatin1 encodes s as latin-1, reporting false if it has a character
