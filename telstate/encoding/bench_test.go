@@ -23,6 +23,7 @@ func benchValues() []struct {
 	}{
 		{"float", pyval.Float(1.5)},
 		{"str", pyval.Str("antenna m000")},
+		{"npfloat", pyval.ScalarOf(1.5)}, // numpy.float64, as many sensors hold
 		{"tuple5", pyval.Tuple{pyval.Str("a str"), pyval.IntOf(3), pyval.Float(4), pyval.Complex(5 + 6i), pyval.ScalarOf(int32(1))}},
 		{"ndarray1k", floats(1000)},
 		{"ndarray1M", floats(1 << 20)},

@@ -54,6 +54,9 @@ func Decode(b []byte, opts ...DecodeOption) (pyval.Value, error) {
 	}
 	switch h := b[0]; {
 	case h == MarkerMsgpack:
+		if v, ok := decodeSimple(b[1:]); ok {
+			return v, nil
+		}
 		v, err := decoder.Decode(b[1:])
 		if err != nil {
 			// msgpack offsets count from the byte after the marker.
@@ -163,6 +166,12 @@ func ucs4SurrogateEscape(s *pyval.Scalar) ([]byte, bool) {
 
 // decodeExt is the msgpack ext hook, as katsdptelstate's _msgpack_ext_hook.
 func decodeExt(typ int8, p []byte, sub msgpack.SubDecoder) (pyval.Value, error) {
+	return decodeExtFast(typ, p, sub, true)
+}
+
+// decodeExtFast is decodeExt, with the fast path for common numpy scalars
+// (fast true) or without it, for tests that compare the two.
+func decodeExtFast(typ int8, p []byte, sub msgpack.SubDecoder, fast bool) (pyval.Value, error) {
 	switch typ {
 	case ExtTuple:
 		v, err := sub.Decode(p)
@@ -191,14 +200,31 @@ func decodeExt(typ int8, p []byte, sub msgpack.SubDecoder) (pyval.Value, error) 
 		}
 		return a, nil
 	case ExtScalar:
-		return decodeScalar(p, sub)
+		return decodeScalar(p, sub, fast)
 	}
 	return nil, fmt.Errorf("%w: unknown extension type %d", msgpack.ErrUnknownExt, typ)
 }
 
+// nestedNone is a msgpack None. Decoding it with a SubDecoder allocates
+// nothing and fails exactly when the descr, which sits one level deeper
+// than the scalar, would be too deep; so the fast path of decodeScalar
+// still refuses a scalar nested at the depth limit, as the general path
+// does.
+var nestedNone = []byte{0xc0} // never modified
+
+func roomForDescr(sub msgpack.SubDecoder) bool {
+	_, _, err := sub.DecodeFirst(nestedNone)
+	return err == nil
+}
+
 // decodeScalar reads msgpack(descr) followed by at least one element's raw
 // bytes; extra bytes are ignored, as numpy.frombuffer(raw, dtype, 1) does.
-func decodeScalar(p []byte, sub msgpack.SubDecoder) (pyval.Value, error) {
+func decodeScalar(p []byte, sub msgpack.SubDecoder, fast bool) (pyval.Value, error) {
+	if dt, n, ok := scalarDescr(p); fast && ok && roomForDescr(sub) {
+		if raw := p[n:]; len(raw) >= dt.ItemSize() {
+			return newScalar(dt, raw[:dt.ItemSize()]), nil
+		}
+	}
 	descr, n, err := sub.DecodeFirst(p)
 	if err != nil {
 		return nil, err // located already; see msgpack.ExtHook
@@ -218,5 +244,5 @@ func decodeScalar(p []byte, sub msgpack.SubDecoder) (pyval.Value, error) {
 	if len(raw) < size {
 		return nil, fmt.Errorf("numpy scalar: dtype %s needs %d bytes, payload has %d after the descr", dt, size, len(raw))
 	}
-	return &pyval.Scalar{DType: dt, Data: bytes.Clone(raw[:size])}, nil
+	return newScalar(dt, raw[:size]), nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unicode/utf8"
 
 	"github.com/sdpkit/sdpkit/pyval"
 	"github.com/sdpkit/sdpkit/pyval/msgpack"
@@ -112,9 +113,15 @@ func encodeExt(dst []byte, v pyval.Value, sub msgpack.SubEncoder) ([]byte, error
 		}
 		start := len(dst)
 		var err error
+		var buf [32]byte
 		if dt.IsStructured() {
 			// A list of (name, descr[, shape]) tuples: ext-1 tuples again.
 			dst, err = sub.Append(dst, dt.Descr())
+		} else if s := appendDTypeStr(buf[:0], dt); len(s) <= 31 && utf8.Valid(s) {
+			// The fixstr msgpack.AppendStr would write, without the
+			// allocation of dt.String(). (Objects were refused above.)
+			dst = append(dst, 0xa0|byte(len(s)))
+			dst = append(dst, s...)
 		} else {
 			dst, err = msgpack.AppendStr(dst, dt.String())
 		}
