@@ -103,9 +103,12 @@ func (ts *TelescopeState) GetEncoded(ctx context.Context, key string) (backend.V
 
 // getIndexed finds subKey (already encoded) in the first prefix where key
 // exists.
-func (ts *TelescopeState) getIndexed(ctx context.Context, key string, sk []byte, subKey pyval.Value) ([]byte, []byte, error) {
+func (ts *TelescopeState) getIndexed(ctx context.Context, key string, fk0, sk []byte, subKey pyval.Value) ([]byte, []byte, error) {
 	for i := range ts.prefixes {
-		fk := ts.full(i, key)
+		fk := fk0
+		if i > 0 {
+			fk = ts.full(i, key)
+		}
 		v, ok, err := ts.be.GetIndexed(ctx, fk, sk)
 		switch {
 		case errors.Is(err, ErrKeyNotFound):
@@ -131,11 +134,11 @@ func (ts *TelescopeState) getIndexed(ctx context.Context, key string, sk []byte,
 // matches) if the key exists under no prefix, ErrImmutableKey if it is not
 // an indexed key.
 func (ts *TelescopeState) GetIndexed(ctx context.Context, key string, subKey pyval.Value) (pyval.Value, error) {
-	sk, err := encoding.Encode(subKey) // as Python, no hashability check on reads
+	fk0, sk, err := ts.fullAndEncoded(key, subKey) // as Python, no hashability check on reads
 	if err != nil {
-		return nil, fmt.Errorf("telstate: get_indexed %s: sub-key: %w", displayKey(ts.full(0, key)), err)
+		return nil, fmt.Errorf("telstate: get_indexed %s: sub-key: %w", displayKey(fk0), err)
 	}
-	v, fk, err := ts.getIndexed(ctx, key, sk, subKey)
+	v, fk, err := ts.getIndexed(ctx, key, fk0, sk, subKey)
 	if err != nil {
 		return nil, err
 	}
@@ -145,11 +148,11 @@ func (ts *TelescopeState) GetIndexed(ctx context.Context, key string, subKey pyv
 // GetIndexedEncoded is GetIndexed without decoding: a copy of the stored
 // bytes.
 func (ts *TelescopeState) GetIndexedEncoded(ctx context.Context, key string, subKey pyval.Value) ([]byte, error) {
-	sk, err := encoding.Encode(subKey)
+	fk0, sk, err := ts.fullAndEncoded(key, subKey)
 	if err != nil {
-		return nil, fmt.Errorf("telstate: get_indexed %s: sub-key: %w", displayKey(ts.full(0, key)), err)
+		return nil, fmt.Errorf("telstate: get_indexed %s: sub-key: %w", displayKey(fk0), err)
 	}
-	v, _, err := ts.getIndexed(ctx, key, sk, subKey)
+	v, _, err := ts.getIndexed(ctx, key, fk0, sk, subKey)
 	return bytes.Clone(v), err
 }
 

@@ -217,3 +217,67 @@ func TestGetRangeDefaults(t *testing.T) {
 		t.Fatalf("%v", ss)
 	}
 }
+
+// Set, Add and SetIndexed encode small values into the same allocation
+// as the key (and sub-key); what they store and report must not change.
+func TestSharedKeyValueBuffers(t *testing.T) {
+	ctx := context.Background()
+	be := memory.New()
+	ts := telstate.New(telstate.WithBackend(be)).View("v")
+	values := []pyval.Value{pyval.Str("track"), pyval.Bytes("\x00\x01"), pyval.IntOf(-5), pyval.Float(1.5),
+		pyval.Bool(true), pyval.None, pyval.Complex(1 + 2i), pyval.ScalarOf(int32(7)),
+		pyval.Tuple{pyval.IntOf(1)}, pyval.ArrayOf([]float64{1, 2}), pyval.Str(strings.Repeat("x", 300))}
+	for i, v := range values {
+		want, err := encoding.Encode(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sk := pyval.IntOf(int64(i))
+		if err := ts.SetIndexed(ctx, "idx", sk, v); err != nil {
+			t.Fatal(err)
+		}
+		if err := ts.SetIndexed(ctx, "idx", sk, v); err != nil {
+			t.Fatalf("re-setting an equal value: %v", err)
+		}
+		got, ok, err := be.GetIndexed(ctx, []byte("v_idx"), []byte("\xff"+string(rune(i))))
+		if err != nil || !ok || !bytes.Equal(got, want) {
+			t.Fatalf("sub-key %d: stored %x, %v, %v; want %x", i, got, ok, err, want)
+		}
+		if err := ts.Add(ctx, "sensor", v, telstate.At(float64(i))); err != nil {
+			t.Fatal(err)
+		}
+		key := "attr" + string(rune('a'+i))
+		if err := ts.Set(ctx, key, v); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := be.Get(ctx, []byte("v_"+key))
+		if err != nil || !bytes.Equal(raw.Value, want) {
+			t.Fatalf("%s: stored %x, %v; want %x", key, raw.Value, err, want)
+		}
+		ss, err := be.GetRange(ctx, []byte("v_sensor"), float64(i), float64(i), false, true)
+		if err != nil || len(ss) != 1 || !bytes.Equal(ss[0].Value, want) {
+			t.Fatalf("sample %d: %v, %v", i, ss, err)
+		}
+		gv, err := ts.GetIndexed(ctx, "idx", sk)
+		if err != nil || pyval.Repr(gv) != pyval.Repr(v) {
+			t.Fatalf("GetIndexed: %v, %v", gv, err)
+		}
+	}
+	err := ts.SetIndexed(ctx, "idx", pyval.IntOf(0), pyval.Str("other"))
+	if !errors.Is(err, telstate.ErrImmutableKey) || !strings.Contains(err.Error(), "immutable key 'v_idx'[0] from 'track' to 'other'") {
+		t.Errorf("changing a sub-key: %v", err)
+	}
+	err = ts.Set(ctx, "attra", pyval.Str("other"))
+	if !errors.Is(err, telstate.ErrImmutableKey) || !strings.Contains(err.Error(), "immutable key 'v_attra' from 'track' to 'other'") {
+		t.Errorf("changing an attribute: %v", err)
+	}
+	if err := ts.SetIndexed(ctx, "idx", pyval.List{}, pyval.Str("x")); !errors.Is(err, pyval.ErrUnhashable) {
+		t.Errorf("list sub-key: %v", err)
+	}
+	if err := ts.SetIndexed(ctx, "idx", pyval.Str("\xff"), pyval.Str("x")); !errors.Is(err, encoding.ErrEncode) || !strings.Contains(err.Error(), "'v_idx'") {
+		t.Errorf("invalid UTF-8 sub-key: %v", err)
+	}
+	if _, err := ts.GetIndexed(ctx, "idx", pyval.Str("\xff")); !errors.Is(err, encoding.ErrEncode) || !strings.Contains(err.Error(), "get_indexed 'v_idx'") {
+		t.Errorf("GetIndexed with an invalid UTF-8 sub-key: %v", err)
+	}
+}

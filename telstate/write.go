@@ -23,8 +23,7 @@ import (
 // be decoded, or a key of another kind give ErrImmutableKey. A value that
 // cannot be encoded gives ErrEncode.
 func (ts *TelescopeState) Set(ctx context.Context, key string, value pyval.Value) error {
-	fk := ts.full(0, key)
-	enc, err := encoding.Encode(value)
+	fk, enc, err := ts.fullAndEncoded(key, value)
 	if err != nil {
 		return fmt.Errorf("telstate: set %s: %w", displayKey(fk), err)
 	}
@@ -38,26 +37,81 @@ func (ts *TelescopeState) Set(ctx context.Context, key string, value pyval.Value
 	if old == nil {
 		return nil
 	}
-	return ts.checkSame(displayKey(fk), old, enc, value)
+	return ts.checkSame(fk, nil, old, enc, value)
 }
 
 // checkSame applies katsdptelstate's rule for re-setting an immutable
 // value (or sub-key): equal is fine, different or undecodable is
-// ErrImmutableKey. what names the key (and sub-key) for the message.
-func (ts *TelescopeState) checkSame(what string, old, enc []byte, value pyval.Value) error {
+// ErrImmutableKey. fk and subKey (nil for none) name the key for the
+// message, which is formatted only when needed: re-setting an equal value
+// is common and should not cost a repr.
+func (ts *TelescopeState) checkSame(fk []byte, subKey pyval.Value, old, enc []byte, value pyval.Value) error {
 	if bytes.Equal(old, enc) {
 		return nil
+	}
+	what := func() string {
+		if subKey == nil {
+			return displayKey(fk)
+		}
+		return displayKey(fk) + "[" + pyval.Repr(subKey) + "]"
 	}
 	oldV, err := encoding.Decode(old, ts.decodeOpts()...)
 	if err != nil {
 		return fmt.Errorf("%w: attempt to set value of immutable key %s to %s but failed to decode the previous value to compare: %w",
-			ErrImmutableKey, what, pyval.Repr(value), err)
+			ErrImmutableKey, what(), pyval.Repr(value), err)
 	}
 	if encoding.EqualEncoded(old, enc, ts.decodeOpts()...) {
 		return nil
 	}
 	return fmt.Errorf("%w: attempt to change value of immutable key %s from %s to %s",
-		ErrImmutableKey, what, pyval.Repr(oldV), pyval.Repr(value))
+		ErrImmutableKey, what(), pyval.Repr(oldV), pyval.Repr(value))
+}
+
+// smallValue reports whether v is a value whose encoding is small and
+// cheap to size, so that it can share an allocation with the key (see
+// fullAndEncoded), and returns a capacity hint for that encoding. Others
+// (containers, arrays) are encoded on their own, pre-sized by
+// encoding.Encode.
+func smallValue(v pyval.Value) (int, bool) {
+	switch x := v.(type) {
+	case pyval.Str:
+		return len(x) + 8, true
+	case pyval.Bytes:
+		return len(x) + 8, true
+	case pyval.Int, pyval.Float, pyval.Bool, pyval.NoneType, pyval.Complex:
+		return 24, true
+	case *pyval.Scalar:
+		if x != nil && x.DType.Fields == nil {
+			return len(x.Data) + 16, true
+		}
+	}
+	return 0, false
+}
+
+// fullAndEncoded returns the full key (first prefix) and the encoding of
+// value, in one allocation when value is small. Backends copy what they
+// keep and never write to these slices; the key's capacity is clipped so
+// that even an append to it could not reach the value.
+func (ts *TelescopeState) fullAndEncoded(key string, value pyval.Value) (fk, enc []byte, err error) {
+	hint, ok := smallValue(value)
+	if !ok {
+		fk = ts.full(0, key)
+		enc, err = encoding.Encode(value)
+		return fk, enc, err
+	}
+	fk, rest := ts.fullWithRoom(0, key, hint)
+	enc, err = encoding.AppendEncoded(rest, value)
+	return fk, enc, err
+}
+
+// fullWithRoom is full(i, key) with spare capacity of extra bytes after it,
+// returned as the empty slice rest.
+func (ts *TelescopeState) fullWithRoom(i int, key string, extra int) (fk, rest []byte) {
+	p := ts.prefixes[i]
+	n := len(p) + len(key)
+	b := make([]byte, 0, n+extra)
+	b = append(append(b, p...), key...)
+	return b[:n:n], b[n:]
 }
 
 // AddOption configures Add. (Options map a config value to a new one
@@ -105,8 +159,7 @@ func (ts *TelescopeState) Add(ctx context.Context, key string, value pyval.Value
 	if c.immutable {
 		return ts.Set(ctx, key, value)
 	}
-	fk := ts.full(0, key)
-	enc, err := encoding.Encode(value)
+	fk, enc, err := ts.fullAndEncoded(key, value)
 	if err != nil {
 		return fmt.Errorf("telstate: add %s: %w", displayKey(fk), err)
 	}
@@ -171,12 +224,7 @@ func (ts *TelescopeState) AddSamples(ctx context.Context, key string, samples []
 // Each sub-key is immutable, with Set's rules for re-setting it. The key
 // being of another kind gives ErrImmutableKey.
 func (ts *TelescopeState) SetIndexed(ctx context.Context, key string, subKey, value pyval.Value) error {
-	fk := ts.full(0, key)
-	sk, err := encodeSubKey(subKey)
-	if err != nil {
-		return fmt.Errorf("telstate: set_indexed %s: %w", displayKey(fk), err)
-	}
-	enc, err := encoding.Encode(value)
+	fk, sk, enc, err := ts.indexedArgs(key, subKey, value)
 	if err != nil {
 		return fmt.Errorf("telstate: set_indexed %s: %w", displayKey(fk), err)
 	}
@@ -190,15 +238,49 @@ func (ts *TelescopeState) SetIndexed(ctx context.Context, key string, subKey, va
 	if old == nil {
 		return nil
 	}
-	return ts.checkSame(displayKey(fk)+"["+pyval.Repr(subKey)+"]", old, enc, value)
+	return ts.checkSame(fk, subKey, old, enc, value)
+}
+
+// indexedArgs returns SetIndexed's full key, encoded sub-key and encoded
+// value, in one allocation in the common case of a scalar sub-key and a
+// small value (see fullAndEncoded). The sub-key is checked for
+// hashability first, and the value is encoded only if the sub-key is
+// fine, as before.
+func (ts *TelescopeState) indexedArgs(key string, subKey, value pyval.Value) (fk, sk, enc []byte, err error) {
+	hint, ok := smallValue(value)
+	if !ok || !scalarSubKey(subKey) {
+		fk = ts.full(0, key)
+		if sk, err = encodeSubKey(subKey); err != nil {
+			return fk, nil, nil, err
+		}
+		enc, err = encoding.Encode(value)
+		return fk, sk, enc, err
+	}
+	skHint, _ := smallValue(subKey)
+	fk, rest := ts.fullWithRoom(0, key, skHint+hint)
+	if rest, err = encoding.AppendEncoded(rest, subKey); err != nil {
+		return fk, nil, nil, err
+	}
+	sk = rest[:len(rest):len(rest)]
+	enc, err = encoding.AppendEncoded(rest[len(rest):], value)
+	return fk, sk, enc, err
+}
+
+// scalarSubKey reports whether subKey is of a type that is always
+// hashable, for which encoding.EncodeSubKey's check can be skipped.
+func scalarSubKey(subKey pyval.Value) bool {
+	switch subKey.(type) {
+	case pyval.Str, pyval.Int, pyval.Bytes, pyval.Float, pyval.Bool, pyval.NoneType, pyval.Complex:
+		return true
+	}
+	return false
 }
 
 // encodeSubKey is encoding.EncodeSubKey, which checks hashability
 // (pyval.HashKey) so that an unhashable sub-key fails before anything is
 // written, with a fast path for the scalar types that are always hashable.
 func encodeSubKey(subKey pyval.Value) ([]byte, error) {
-	switch subKey.(type) {
-	case pyval.Str, pyval.Int, pyval.Bytes, pyval.Float, pyval.Bool, pyval.NoneType, pyval.Complex:
+	if scalarSubKey(subKey) {
 		return encoding.Encode(subKey)
 	}
 	return encoding.EncodeSubKey(subKey)

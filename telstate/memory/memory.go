@@ -37,7 +37,6 @@ package memory
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -333,20 +332,17 @@ func (b *Backend) GetRange(ctx context.Context, key []byte, start, end float64, 
 	if prev >= 0 {
 		count++
 	}
-	out := make([]backend.Sample, 0, count)
+	out := make([]backend.Sample, count)
+	k := 0
 	if prev >= 0 {
-		out = appendSample(out, sn.member(prev))
+		out[0] = sn.sample(prev)
+		k = 1
 	}
 	for i := lo; i < hi; i++ {
-		out = appendSample(out, sn.member(i))
+		out[k] = sn.sample(i)
+		k++
 	}
 	return out, nil
-}
-
-func appendSample(out []backend.Sample, m []byte) []backend.Sample {
-	// Members are at least 8 bytes (checked when stored).
-	ts := math.Float64frombits(binary.BigEndian.Uint64(m))
-	return append(out, backend.Sample{Value: m[8:], Timestamp: ts})
 }
 
 // LoadString stores an immutable, replacing key (backend.Loader).

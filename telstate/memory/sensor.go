@@ -77,6 +77,13 @@ func (r ref) bytes(s *sensor) []byte {
 // member returns the i-th member in sorted order.
 func (s *sensor) member(i int) []byte { return s.refs[i].bytes(s) }
 
+// sample returns the i-th member as a sample. The timestamp comes from
+// the reference, which holds the member's first 8 bytes.
+func (s *sensor) sample(i int) backend.Sample {
+	r := s.refs[i]
+	return backend.Sample{Value: r.bytes(s)[8:], Timestamp: math.Float64frombits(r.ts)}
+}
+
 // reserve returns the index of a chunk with room for n more bytes,
 // adding one if needed. Chunks of big members are never shared.
 func (s *sensor) reserve(n int) int {
@@ -166,8 +173,7 @@ func (s *sensor) searchMin(b backend.LexBound) int {
 	case backend.BoundMax:
 		return len(s.refs)
 	case backend.BoundInclusive: // first member >= v
-		i, _ := slices.BinarySearchFunc(s.refs, v, func(r ref, v uint64) int { return cmp.Compare(r.ts, v) })
-		return i
+		return s.searchFrom(v)
 	default: // first member > v
 		return s.searchAbove(v)
 	}
@@ -185,9 +191,25 @@ func (s *sensor) searchMax(b backend.LexBound) int {
 	case backend.BoundInclusive: // members <= v
 		return s.searchAbove(v)
 	default: // members < v
-		i, _ := slices.BinarySearchFunc(s.refs, v, func(r ref, v uint64) int { return cmp.Compare(r.ts, v) })
-		return i
+		return s.searchFrom(v)
 	}
+}
+
+// searchFrom returns the index of the first member >= v (as bytes): the
+// first with a timestamp of at least v. Written out rather than with
+// slices.BinarySearchFunc, whose comparison closure is not inlined and
+// cost a call per step on every range query.
+func (s *sensor) searchFrom(v uint64) int {
+	lo, hi := 0, len(s.refs)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if s.refs[mid].ts < v {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // searchAbove returns the index of the first member > v (as bytes): one
