@@ -6,6 +6,7 @@ set -euo pipefail
 
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]} from Debian" >&2
@@ -15,5 +16,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   # The package starts a system redis on 6379; the tests start their own
   # servers and must not depend on it.
   (service redis-server stop || systemctl stop redis-server || true) >/dev/null 2>&1
+  # Likewise etcd-server starts a system etcd on 2379/2380 (where an init
+  # system runs it); the tests start their own on free ports.
+  (service etcd stop || systemctl stop etcd || true) >/dev/null 2>&1
+  (systemctl disable etcd || update-rc.d etcd disable || true) >/dev/null 2>&1
 fi
 redis-server --version >&2
+etcd --version | head -1 >&2
