@@ -31,22 +31,23 @@ func TestWatcherWakeRules(t *testing.T) {
 			name   string
 			change func(w *Watcher)
 			wakes  bool
+			now    bool // change before the wait starts, not during it
 		}
 		steps := []step{
-			{"delete listed key", func(*Watcher) { must(t, db.Delete(ctx, "/x/a")) }, true},
-			{"create in listed range", func(*Watcher) { must(t, db.Create(ctx, "/x/a", []byte("0"), 0)) }, true},
-			{"update listed key", func(*Watcher) { must(t, db.Update(ctx, "/x/b", []byte("1"))) }, false},
-			{"update key read with get", func(*Watcher) { must(t, db.Update(ctx, "/y", []byte("1"))) }, true},
-			{"create parent", func(*Watcher) { must(t, db.Create(ctx, "/x", nil, 0)) }, false},
-			{"create grandchild", func(*Watcher) { must(t, db.Create(ctx, "/x/a/b", nil, 0)) }, false},
-			{"same-level sibling prefix", func(*Watcher) { must(t, db.Create(ctx, "/xx", nil, 0)) }, false},
-			{"trigger", func(w *Watcher) { w.Trigger() }, true},
+			{"delete listed key", func(*Watcher) { must(t, db.Delete(ctx, "/x/a")) }, true, false},
+			{"create in listed range", func(*Watcher) { must(t, db.Create(ctx, "/x/a", []byte("0"), 0)) }, true, false},
+			{"update listed key", func(*Watcher) { must(t, db.Update(ctx, "/x/b", []byte("1"))) }, false, false},
+			{"update key read with get", func(*Watcher) { must(t, db.Update(ctx, "/y", []byte("1"))) }, true, false},
+			{"create parent", func(*Watcher) { must(t, db.Create(ctx, "/x", nil, 0)) }, false, false},
+			{"create grandchild", func(*Watcher) { must(t, db.Create(ctx, "/x/a/b", nil, 0)) }, false, false},
+			{"same-level sibling prefix", func(*Watcher) { must(t, db.Create(ctx, "/xx", nil, 0)) }, false, false},
+			{"trigger", func(w *Watcher) { w.Trigger() }, true, false},
 			{"burst of changes", func(*Watcher) {
 				for i := 0; i < 5; i++ {
 					must(t, db.Create(ctx, fmt.Sprintf("/x/n%d", i), nil, 0))
 				}
-			}, true},
-			{"nothing after the burst (drained)", func(*Watcher) {}, false},
+			}, true, true},
+			{"nothing after the burst (drained)", func(*Watcher) {}, false, false},
 		}
 		i := -1
 		var started time.Time
@@ -71,6 +72,10 @@ func TestWatcherWakeRules(t *testing.T) {
 				break
 			}
 			started = time.Now()
+			if steps[i].now {
+				steps[i].change(w)
+				continue
+			}
 			go func(st step) {
 				time.Sleep(soon)
 				st.change(w)
