@@ -94,3 +94,27 @@ func same(a, b pyval.Value) bool {
 	}
 	return a.Kind() == b.Kind() && pyval.Equal(a, b)
 }
+
+// FuzzFromYAML: FromYAML never panics, and whatever it returns that JSON
+// can hold survives Canonical and Unmarshal.
+func FuzzFromYAML(f *testing.F) {
+	for _, s := range []string{
+		"a: 1\nb: [yes, 0x1f, 1:30, .inf, ~]\n", "base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n",
+		`{"a": [1, 2.5, "x"]}`, "!!binary aGk=", "- !!int '12'\n- !!float 1\n", "? [1]\n: x\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := FromYAML(data, MaxDepth(200))
+		if err != nil {
+			return
+		}
+		c, err := Canonical(v)
+		if err != nil {
+			return // bytes, mixed keys to sort, aliases nested too deeply…
+		}
+		if _, err := Unmarshal(c); err != nil {
+			t.Fatalf("Unmarshal(Canonical(FromYAML(%q))) = %v", data, err)
+		}
+	})
+}

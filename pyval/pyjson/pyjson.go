@@ -85,6 +85,9 @@ var (
 	// ErrRange means an integer is outside -2**63 … 2**64-1, which pyval.Int
 	// cannot hold.
 	ErrRange = errors.New("pyjson: integer out of range")
+	// ErrTooLarge means a YAML document's aliases expand to far more values
+	// than the document holds (a "billion laughs" document).
+	ErrTooLarge = errors.New("pyjson: document expands too much")
 	// ErrSurrogate means a \uXXXX escape leaves a lone surrogate, which
 	// Python keeps in a str but UTF-8 (and so pyval.Str) cannot hold.
 	ErrSurrogate = errors.New("pyjson: lone surrogate")

@@ -3,13 +3,11 @@ package pyjson
 import (
 	"encoding/json"
 	"errors"
-	"math"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/sdpkit/sdpkit/pyval"
 	"github.com/sdpkit/sdpkit/pyval/pylit"
@@ -239,6 +237,3 @@ func TestPythonYAML(t *testing.T) {
 		})
 	}
 }
-
-var _ = math.NaN
-var _ = utf8.RuneLen

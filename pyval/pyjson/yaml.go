@@ -47,6 +47,9 @@ import (
 //     JSON cannot hold anyway.
 //   - An empty document is None; more than one document fails, as
 //     safe_load does.
+//   - A document whose aliases expand to vastly more values than it holds
+//     (64 per input byte plus about a million) fails with ErrTooLarge,
+//     where Python would build it and then take for ever to encode it.
 //
 // Integers outside -2**63 … 2**64-1 fail with ErrRange unless
 // BigIntsAsFloat is given. Options: MaxDepth, BigIntsAsFloat.
@@ -74,7 +77,7 @@ func FromYAML(data []byte, opts ...Option) (v pyval.Value, err error) {
 		}
 		return nil, fmt.Errorf("%w: expected a single document in the stream, found another at line %d", ErrSyntax, extra.Line)
 	}
-	b := yamlBuilder{o: o, done: map[*yaml.Node]pyval.Value{}}
+	b := yamlBuilder{o: o, done: map[*yaml.Node]built{}, budget: 64*len(data) + 1<<20}
 	if doc.Kind == yaml.DocumentNode {
 		if len(doc.Content) == 0 {
 			return pyval.None, nil
@@ -87,8 +90,27 @@ func FromYAML(data []byte, opts ...Option) (v pyval.Value, err error) {
 type yamlBuilder struct {
 	o options
 	// done maps anchored nodes to their value, so every alias shares it
-	// (and a document of nested aliases costs no more than its nodes).
-	done map[*yaml.Node]pyval.Value
+	// (and building a document of nested aliases costs no more than its
+	// nodes).
+	done map[*yaml.Node]built
+	// expanded counts the values the document holds with every alias
+	// expanded, which is what an encoder walks; budget caps it so that a
+	// "billion laughs" document fails here rather than making Canonical run
+	// for ever.
+	expanded, budget int
+}
+
+type built struct {
+	v    pyval.Value
+	size int // values inside, aliases expanded
+}
+
+func (b *yamlBuilder) spend(n *yaml.Node, k int) error {
+	b.expanded += k
+	if b.expanded > b.budget {
+		return yamlErr(n, ErrTooLarge, "aliases expand to more than %d values", b.budget)
+	}
+	return nil
 }
 
 func yamlErr(n *yaml.Node, sentinel error, format string, args ...any) error {
@@ -119,8 +141,15 @@ func (b *yamlBuilder) node(n *yaml.Node, depth int) (pyval.Value, error) {
 		}
 		return b.node(n.Alias, depth)
 	}
-	if v, ok := b.done[n]; ok {
-		return v, nil
+	if d, ok := b.done[n]; ok {
+		if err := b.spend(n, d.size); err != nil {
+			return nil, err
+		}
+		return d.v, nil
+	}
+	before := b.expanded
+	if err := b.spend(n, 1); err != nil {
+		return nil, err
 	}
 	var v pyval.Value
 	var err error
@@ -152,7 +181,7 @@ func (b *yamlBuilder) node(n *yaml.Node, depth int) (pyval.Value, error) {
 		return nil, err
 	}
 	if n.Anchor != "" {
-		b.done[n] = v
+		b.done[n] = built{v, b.expanded - before}
 	}
 	return v, nil
 }
@@ -187,6 +216,9 @@ func (b *yamlBuilder) mapping(n *yaml.Node, depth int) (pyval.Value, error) {
 func (b *yamlBuilder) flatten(n *yaml.Node, depth, level int) ([][2]*yaml.Node, error) {
 	if level >= b.o.maxDepth {
 		return nil, yamlErr(n, ErrDepth, "merge keys nest more than %d levels", b.o.maxDepth)
+	}
+	if err := b.spend(n, len(n.Content)/2); err != nil {
+		return nil, err // merges of merges multiply pairs too
 	}
 	var merged, own [][2]*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
