@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -242,7 +243,9 @@ func hashFloat(sb *strings.Builder, f float64) {
 }
 
 func hashBlob(sb *strings.Builder, tag byte, s string) {
+	var n [20]byte
 	sb.WriteByte(tag)
-	fmt.Fprintf(sb, "%d:", len(s))
+	sb.Write(strconv.AppendInt(n[:0], int64(len(s)), 10))
+	sb.WriteByte(':')
 	sb.WriteString(s)
 }
