@@ -27,15 +27,18 @@ func (s *Store) Watch(ctx context.Context, key, rangeEnd []byte, startRev int64)
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(s.ctx, cancel) // Close ends the watch
-	opts := []clientv3.OpOption{}
+	var opts []clientv3.OpOption
 	if len(rangeEnd) > 0 {
 		opts = append(opts, clientv3.WithRange(string(rangeEnd)))
 	}
 	if startRev > 0 {
 		opts = append(opts, clientv3.WithRev(startRev))
-	} else {
-		opts = append(opts, clientv3.WithCreatedNotify())
 	}
+	// Wait for the created notification, so that the watch exists on the
+	// server when Watch returns: a from-now watch then sees every later
+	// change, and a compaction after Watch cannot end a watch from an old
+	// revision.
+	opts = append(opts, clientv3.WithCreatedNotify())
 	wch := s.c.Watch(wctx, string(key), opts...)
 	var first *clientv3.WatchResponse
 	// last is the newest revision reported (or skipped): clientv3 may
@@ -43,22 +46,19 @@ func (s *Store) Watch(ctx context.Context, key, rangeEnd []byte, startRev int64)
 	// reconnect (a from-now watch resumes at its creation revision), so
 	// anything at or below it is dropped.
 	last := startRev - 1
-	if startRev <= 0 {
-		// Wait for the created notification: from then on the server
-		// reports every change.
-		select {
-		case r, ok := <-wch:
-			if ok && r.Created {
+	select {
+	case r, ok := <-wch:
+		switch {
+		case !ok:
+			wch = nil
+		case r.Created && r.Err() == nil && len(r.Events) == 0:
+			if startRev <= 0 {
 				last = r.Header.Revision
 			}
-			if ok && !r.Created {
-				first = &r
-			}
-			if !ok {
-				wch = nil
-			}
-		case <-ctx.Done():
+		default:
+			first = &r
 		}
+	case <-ctx.Done():
 	}
 	go func() {
 		defer close(out)

@@ -70,6 +70,7 @@ type Store struct {
 	log        []revLog
 	logStart   int64 // revision of log[0]
 	leases     map[kv.LeaseID]*lease
+	watchers   map[*watcher]struct{}
 	lastLease  kv.LeaseID
 	nmu        sync.Mutex
 	notify     chan struct{} // closed at the next commit; nil until a watcher waits
@@ -207,7 +208,7 @@ func (s *Store) Get(ctx context.Context, key []byte, rev int64) (*kv.KeyValue, i
 	if k == nil {
 		return nil, s.rev, nil
 	}
-	if rev == 0 {
+	if rev <= 0 {
 		rev = s.rev
 	}
 	r := k.at(rev)
@@ -294,17 +295,17 @@ func (s *Store) Txn(ctx context.Context, cmps []kv.Compare, success, failure []k
 		ops = failure
 	}
 	// etcd checks the chosen ops against the state before the transaction,
-	// so a failing op leaves no partial writes.
+	// so a failing op leaves no partial writes: puts' leases first, then
+	// ranges' revisions.
 	for i := range ops {
-		op := &ops[i]
-		switch op.Type {
-		case kv.OpRange:
+		if op := &ops[i]; op.Type == kv.OpPut && op.Lease != 0 && s.leases[op.Lease] == nil {
+			return kv.TxnResult{}, fmt.Errorf("memory: txn op %d: put %q with lease %x: %w", i, op.Key, op.Lease, kv.ErrLeaseNotFound)
+		}
+	}
+	for i := range ops {
+		if op := &ops[i]; op.Type == kv.OpRange {
 			if err := s.checkRev(op.Revision); err != nil {
 				return kv.TxnResult{}, fmt.Errorf("memory: txn op %d: range %q: %w", i, op.Key, err)
-			}
-		case kv.OpPut:
-			if op.Lease != 0 && s.leases[op.Lease] == nil {
-				return kv.TxnResult{}, fmt.Errorf("memory: txn op %d: put %q with lease %x: %w", i, op.Key, op.Lease, kv.ErrLeaseNotFound)
 			}
 		}
 	}
@@ -319,7 +320,7 @@ func (s *Store) Txn(ctx context.Context, cmps []kv.Compare, success, failure []k
 		switch op.Type {
 		case kv.OpRange:
 			rev := op.Revision
-			if rev == 0 {
+			if rev <= 0 {
 				rev = newRev // the latest, this transaction's writes included
 			}
 			res.Results[i].KVs = s.rangeAt(mkSpan(op.Key, op.RangeEnd), rev, op.KeysOnly)
@@ -401,8 +402,12 @@ func checkDuplicates(ops []kv.Op) error {
 		}
 		for j := range ops {
 			if ops[j].Type == kv.OpDelete {
-				sp := mkSpan(ops[j].Key, ops[j].RangeEnd)
-				if sp.contains(string(k)) {
+				// etcd checks plain byte intervals here, where the
+				// "\x00" end does not mean "to the end": a from-key
+				// delete never conflicts with a put.
+				d := &ops[j]
+				if (len(d.RangeEnd) == 0 && bytes.Equal(k, d.Key)) ||
+					(len(d.RangeEnd) > 0 && bytes.Compare(k, d.Key) >= 0 && bytes.Compare(k, d.RangeEnd) < 0) {
 					return fmt.Errorf("op %d: put %q inside delete op %d: %w", i, k, j, kv.ErrDuplicateKey)
 				}
 			}
@@ -605,6 +610,7 @@ func (s *Store) Compact(ctx context.Context, rev int64) error {
 // compact keeps, per key, the versions from the one visible at rev on,
 // drops keys deleted at or before rev, and trims the watch log.
 func (s *Store) compact(rev int64) {
+	s.rescueWatchers(rev)
 	s.compactRev = rev
 	keep := s.dirty[:0]
 	for _, k := range s.dirty {

@@ -7,6 +7,16 @@ import (
 	"github.com/sdpkit/sdpkit/config/kv"
 )
 
+// watcher is one watch's position in the revision log. Its fields are
+// guarded by the store's lock: its own goroutine changes them under the
+// read lock (no other reader touches them), compaction under the write
+// lock.
+type watcher struct {
+	sp      span
+	next    int64              // first revision not yet taken from the log
+	pending []kv.WatchResponse // taken from the log by a compaction
+}
+
 // Watch reports the changes to key (or to [key, rangeEnd); rangeEnd "\x00"
 // means every key from key on) from revision startRev on, one response per
 // revision with its events in op order. startRev 0 means changes after the
@@ -15,22 +25,36 @@ import (
 // does the end of ctx (without a response).
 //
 // Watches never drop events: each one reads the store's revision log at its
-// own pace, so a slow reader only delays itself.
+// own pace, so a slow reader only delays itself; when a compaction would
+// discard revisions a watch has not read yet, they are first copied to the
+// watch (as etcd's client buffers what the server pushed), so compaction
+// ends only watches that start below it.
 func (s *Store) Watch(ctx context.Context, key, rangeEnd []byte, startRev int64) <-chan kv.WatchResponse {
 	ch := make(chan kv.WatchResponse, 16)
-	sp := mkSpan(key, rangeEnd)
-	s.mu.RLock()
-	closed := s.closed
-	if startRev <= 0 {
-		startRev = s.rev + 1
+	w := &watcher{sp: mkSpan(key, rangeEnd), next: startRev}
+	var err error
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		err = fmt.Errorf("memory: watch %q: %w", key, kv.ErrClosed)
+	case startRev > 0 && startRev < s.compactRev:
+		err = fmt.Errorf("memory: watch %q from revision %d, compacted at %d: %w", key, startRev, s.compactRev, kv.ErrCompacted)
+	default:
+		if startRev <= 0 {
+			w.next = s.rev + 1
+		}
+		if s.watchers == nil {
+			s.watchers = make(map[*watcher]struct{})
+		}
+		s.watchers[w] = struct{}{}
 	}
-	s.mu.RUnlock()
-	if closed {
-		ch <- kv.WatchResponse{Err: fmt.Errorf("memory: watch %q: %w", key, kv.ErrClosed)}
+	s.mu.Unlock()
+	if err != nil {
+		ch <- kv.WatchResponse{Err: err}
 		close(ch)
 		return ch
 	}
-	go s.watch(ctx, sp, startRev, ch)
+	go s.watch(ctx, w, ch)
 	return ch
 }
 
@@ -40,8 +64,36 @@ const (
 	watchScan  = 4096 // log entries
 )
 
-func (s *Store) watch(ctx context.Context, sp span, next int64, ch chan<- kv.WatchResponse) {
+// collect appends w's responses for log revisions [w.next, upTo] (at most
+// watchBatch responses and watchScan entries when limited). Called with the
+// lock held.
+func (s *Store) collect(w *watcher, upTo int64, out []kv.WatchResponse, limited bool) []kv.WatchResponse {
+	w.next = max(w.next, s.logStart)
+	for scanned := 0; w.next <= upTo; scanned++ {
+		if limited && (len(out) >= watchBatch || scanned >= watchScan) {
+			break
+		}
+		var evs []kv.Event
+		for _, c := range s.log[w.next-s.logStart].changes {
+			if w.sp.contains(c.name) {
+				evs = append(evs, c.event())
+			}
+		}
+		if evs != nil {
+			out = append(out, kv.WatchResponse{Events: evs})
+		}
+		w.next++
+	}
+	return out
+}
+
+func (s *Store) watch(ctx context.Context, w *watcher, ch chan<- kv.WatchResponse) {
 	defer close(ch)
+	defer func() {
+		s.mu.Lock()
+		delete(s.watchers, w)
+		s.mu.Unlock()
+	}()
 	send := func(r kv.WatchResponse) bool {
 		select {
 		case ch <- r:
@@ -52,34 +104,17 @@ func (s *Store) watch(ctx context.Context, sp span, next int64, ch chan<- kv.Wat
 	}
 	var batch []kv.WatchResponse
 	for ctx.Err() == nil {
-		batch = batch[:0]
 		s.mu.RLock()
-		if s.closed {
+		batch = append(batch[:0], w.pending...)
+		w.pending = nil
+		if len(batch) == 0 && s.closed {
 			s.mu.RUnlock()
-			send(kv.WatchResponse{Err: fmt.Errorf("memory: watch %q: %w", sp.start, kv.ErrClosed)})
+			send(kv.WatchResponse{Err: fmt.Errorf("memory: watch %q: %w", w.sp.start, kv.ErrClosed)})
 			return
 		}
-		if next < s.compactRev {
-			err := fmt.Errorf("memory: watch %q from revision %d, compacted at %d: %w", sp.start, next, s.compactRev, kv.ErrCompacted)
-			s.mu.RUnlock()
-			send(kv.WatchResponse{Err: err})
-			return
-		}
-		next = max(next, s.logStart)
-		for scanned := 0; next <= s.rev && len(batch) < watchBatch && scanned < watchScan; scanned++ {
-			var evs []kv.Event
-			for _, c := range s.log[next-s.logStart].changes {
-				if sp.contains(c.name) {
-					evs = append(evs, c.event())
-				}
-			}
-			if evs != nil {
-				batch = append(batch, kv.WatchResponse{Events: evs})
-			}
-			next++
-		}
+		batch = s.collect(w, s.rev, batch, true)
 		var wait <-chan struct{}
-		if next > s.rev {
+		if len(batch) == 0 {
 			wait = s.waitChan()
 		}
 		s.mu.RUnlock()
@@ -88,12 +123,23 @@ func (s *Store) watch(ctx context.Context, sp span, next int64, ch chan<- kv.Wat
 				return
 			}
 		}
+		clear(batch)
 		if wait != nil {
 			select {
 			case <-wait:
 			case <-ctx.Done():
 				return
 			}
+		}
+	}
+}
+
+// rescueWatchers copies to every lagging watch the log revisions below
+// rev, which compaction is about to discard. Called with the write lock.
+func (s *Store) rescueWatchers(rev int64) {
+	for w := range s.watchers {
+		if w.next < rev {
+			w.pending = s.collect(w, rev-1, w.pending, false)
 		}
 	}
 }
