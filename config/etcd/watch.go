@@ -11,8 +11,8 @@ import (
 )
 
 // Watch watches key (or [key, rangeEnd); "\x00" means every key from key
-// on) from startRev through clientv3.Watch, one response per revision.
-// With startRev 0 Watch returns only once etcd has created the watch, so
+// on) from startRev (0: changes after the call) through clientv3.Watch, one
+// response per revision. Watch returns once etcd has created the watch, so
 // every change after the call is reported. The channel ends with one error
 // response on compaction (kv.ErrCompacted), on a refused watch, or on
 // Close (kv.ErrClosed), and without one when ctx ends. While the server is

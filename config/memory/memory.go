@@ -12,8 +12,11 @@
 // store and against real etcd servers.
 //
 // Differences from etcd, all deliberate: there is no minimum lease TTL
-// (etcd raises short TTLs to about 2 s), lease IDs count up from 1, and a
-// watch reports exactly one revision per response.
+// (etcd raises short TTLs to about 2 s), lease IDs count up from 1, a
+// watch reports exactly one revision per response, keys-only reads carry
+// the lease as etcd 3.4 does (3.6+ leave it 0), and a watch from a past
+// revision is never cancelled by a compaction that comes after Watch
+// returned (etcd may cancel one it has not caught up yet).
 package memory
 
 import (
