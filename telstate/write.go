@@ -55,7 +55,12 @@ func (ts *TelescopeState) checkSame(fk []byte, subKey pyval.Value, old, enc []by
 		}
 		return displayKey(fk) + "[" + pyval.Repr(subKey) + "]"
 	}
-	oldV, err := encoding.Decode(old, ts.decodeOpts()...)
+	// oldV is only formatted into the error, never kept or handed out,
+	// so it may share memory with old, which nothing modifies during the
+	// call (the memory backend never modifies stored bytes; the Redis
+	// backend returns a copy): a large array is then not copied only to
+	// be printed.
+	oldV, err := encoding.Decode(old, append(ts.decodeOpts(), encoding.AliasInput(true))...)
 	if err != nil {
 		return fmt.Errorf("%w: attempt to set value of immutable key %s to %s but failed to decode the previous value to compare: %w",
 			ErrImmutableKey, what(), pyval.Repr(value), err)

@@ -97,6 +97,68 @@ func (s SubDecoder) DecodeFirst(b []byte) (pyval.Value, int, error) {
 	return v, r.pos, nil
 }
 
+// DecodeArray decodes the single object that b holds, as Decode does, but
+// when it is an array it returns the items without boxing them in a
+// pyval.List, so that a hook can wrap them in another sequence type (a
+// pyval.Tuple, say) without a second allocation; the slice is the
+// caller's. For any other object it returns nil items and the object as
+// other. Errors are Decode's.
+func (s SubDecoder) DecodeArray(b []byte) (items []pyval.Value, other pyval.Value, err error) {
+	depth := s.depth + 1
+	if depth > s.d.maxDepth || len(b) == 0 || !isArrayHeader(b[0]) {
+		v, err := s.Decode(b)
+		return nil, v, err
+	}
+	r := reader{d: s.d, b: b, base: s.base, pos: 1}
+	n := uint64(b[0] & 0x0f)
+	if c := b[0]; c == 0xdc || c == 0xdd {
+		if n, err = r.length(2<<(c-0xdc), "array length"); err != nil {
+			return nil, nil, locate(err)
+		}
+	}
+	if items, err = r.arrayItems(n, s.base, depth); err != nil {
+		return nil, nil, locate(err)
+	}
+	if r.pos != len(b) {
+		return nil, nil, locate(fmt.Errorf("%w: %d bytes after the object, at offset %d", ErrExtraData, len(b)-r.pos, s.base+r.pos))
+	}
+	return items, nil, nil
+}
+
+// AliasInput reports whether the decoder was built with AliasInput(true),
+// so that a hook may let the values it builds share memory with the
+// payload instead of copying it.
+func (s SubDecoder) AliasInput() bool { return s.d.alias }
+
+func isArrayHeader(c byte) bool { return c&0xf0 == 0x90 || c == 0xdc || c == 0xdd }
+
+// smallInts holds the boxed Ints -32 … 255 (every fixint and uint8), so
+// that decoding them allocates nothing. Read-only: an interface value's
+// contents cannot be modified through it.
+var smallInts = func() (t [32 + 256]pyval.Value) {
+	for i := range t {
+		t[i] = pyval.IntOf(int64(i) - 32)
+	}
+	return t
+}()
+
+// intValue boxes v, from smallInts when it is there.
+func intValue(v int64) pyval.Value {
+	if v >= -32 && v < 256 {
+		return smallInts[v+32]
+	}
+	return pyval.IntOf(v)
+}
+
+// SmallInt returns the boxed pyval.Int for v in -32 … 255 from a shared
+// read-only table, without allocating, and false for other values.
+func SmallInt(v int64) (pyval.Value, bool) {
+	if v >= -32 && v < 256 {
+		return smallInts[v+32], true
+	}
+	return nil, false
+}
+
 // reader walks one input buffer.
 type reader struct {
 	d    *Decoder
@@ -174,7 +236,7 @@ func (r *reader) value(depth int) (pyval.Value, error) {
 	r.pos++
 	switch {
 	case c <= 0x7f:
-		return pyval.IntOf(int64(c)), nil
+		return smallInts[int(c)+32], nil
 	case c <= 0x8f:
 		return r.mapBody(uint64(c&0x0f), start, depth)
 	case c <= 0x9f:
@@ -182,7 +244,7 @@ func (r *reader) value(depth int) (pyval.Value, error) {
 	case c <= 0xbf:
 		return r.strBody(uint64(c&0x1f), start)
 	case c >= 0xe0:
-		return pyval.IntOf(int64(int8(c))), nil
+		return smallInts[int(int8(c))+32], nil
 	}
 	switch c {
 	case 0xc0:
@@ -238,31 +300,34 @@ func (r *reader) value(depth int) (pyval.Value, error) {
 		if err != nil {
 			return nil, err
 		}
+		if u < 256 {
+			return smallInts[u+32], nil
+		}
 		return pyval.UintOf(u), nil
 	case 0xd0:
 		u, err := r.u8("int8")
 		if err != nil {
 			return nil, err
 		}
-		return pyval.IntOf(int64(int8(u))), nil
+		return intValue(int64(int8(u))), nil
 	case 0xd1:
 		u, err := r.u16("int16")
 		if err != nil {
 			return nil, err
 		}
-		return pyval.IntOf(int64(int16(u))), nil
+		return intValue(int64(int16(u))), nil
 	case 0xd2:
 		u, err := r.u32("int32")
 		if err != nil {
 			return nil, err
 		}
-		return pyval.IntOf(int64(int32(u))), nil
+		return intValue(int64(int32(u))), nil
 	case 0xd3:
 		u, err := r.u64("int64")
 		if err != nil {
 			return nil, err
 		}
-		return pyval.IntOf(int64(u)), nil
+		return intValue(int64(u)), nil
 	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
 		return r.extBody(1<<(c-0xd4), start, depth)
 	case 0xd9, 0xda, 0xdb:
@@ -310,10 +375,20 @@ func (r *reader) need(n, per uint64, what string, start int) error {
 }
 
 func (r *reader) arrayBody(n uint64, start, depth int) (pyval.Value, error) {
+	l, err := r.arrayItems(n, start, depth)
+	if err != nil {
+		return nil, err
+	}
+	return pyval.List(l), nil
+}
+
+// arrayItems reads the n items of an array that starts at offset start
+// and is at depth depth.
+func (r *reader) arrayItems(n uint64, start, depth int) ([]pyval.Value, error) {
 	if err := r.need(n, 1, "array", start); err != nil {
 		return nil, err
 	}
-	l := make(pyval.List, n)
+	l := make([]pyval.Value, n)
 	for i := range l {
 		v, err := r.value(depth + 1)
 		if err != nil {

@@ -2,10 +2,27 @@ package msgpack
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/sdpkit/sdpkit/pyval"
 )
+
+// tupleExtArray is tupleExt through SubDecoder.DecodeArray.
+func tupleExtArray(typ int8, p []byte, sub SubDecoder) (pyval.Value, error) {
+	if typ != 1 {
+		return nil, fmt.Errorf("%w: %d", ErrUnknownExt, typ)
+	}
+	items, other, err := sub.DecodeArray(p)
+	if err != nil {
+		return nil, err
+	}
+	if other != nil {
+		return nil, errors.New("not a list")
+	}
+	return pyval.Tuple(items), nil
+}
 
 // FuzzMsgpack decodes arbitrary input with strict and lenient decoders.
 // Decoding must never panic; whatever decodes must re-encode, and the
@@ -23,9 +40,16 @@ func FuzzMsgpack(f *testing.F) {
 	}
 	strict := NewDecoder(WithExtHook(tupleExt), StrictMapKeys(true))
 	lenient := NewDecoder(WithExtHook(tupleExt), MaxDepth(64))
+	// arrays decodes tuples with SubDecoder.DecodeArray: it must agree
+	// with strict, which uses SubDecoder.Decode.
+	arrays := NewDecoder(WithExtHook(tupleExtArray), StrictMapKeys(true))
 	enc := NewEncoder(WithEncodeHook(tupleHook))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		_, _ = strict.Decode(in)
+		sv, serr := strict.Decode(in)
+		av, aerr := arrays.Decode(in)
+		if (serr == nil) != (aerr == nil) || (serr != nil && serr.Error() != aerr.Error()) || (serr == nil && !sameValue(sv, av)) {
+			t.Fatalf("decoding %x: %v, %v with Decode; %v, %v with DecodeArray", in, sv, serr, av, aerr)
+		}
 		if v, n, err := strict.DecodeFirst(in); err == nil && (n <= 0 || n > len(in) || v == nil) {
 			t.Fatalf("DecodeFirst used %d of %d bytes", n, len(in))
 		}

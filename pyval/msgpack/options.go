@@ -101,8 +101,9 @@ func AllowInvalidUTF8(on bool) DecodeOption {
 }
 
 // AliasInput makes decoded Bytes share memory with the input instead of
-// copying. Use it only when the input outlives the values and is never
-// modified.
+// copying, and lets ext hooks do the same with what they build (see
+// SubDecoder.AliasInput). Use it only when the input outlives the values
+// and is never modified.
 func AliasInput(on bool) DecodeOption {
 	return decodeOptionFunc(func(d *Decoder) { d.alias = on })
 }

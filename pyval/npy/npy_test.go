@@ -347,11 +347,18 @@ func FuzzDecode(f *testing.F) {
 		if (err == nil) != (rerr == nil) {
 			t.Fatalf("Decode error %v but Read error %v", err, rerr)
 		}
+		al, aerr := DecodeAlias(b)
+		if (err == nil) != (aerr == nil) || (err != nil && err.Error() != aerr.Error()) {
+			t.Fatalf("Decode error %v but DecodeAlias error %v", err, aerr)
+		}
 		if err != nil {
 			return
 		}
 		if !sameArray(a, r) {
 			t.Fatalf("Decode and Read differ")
+		}
+		if !sameArray(a, al) || cap(al.Data) != len(al.Data) {
+			t.Fatalf("Decode and DecodeAlias differ (or the alias's capacity reaches past its data)")
 		}
 		if len(a.Data) > len(b) {
 			t.Fatalf("decoded %d data bytes from %d input bytes", len(a.Data), len(b))
@@ -372,4 +379,43 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("encoding not stable:\n%q\n%q", enc, enc2)
 		}
 	})
+}
+
+// DecodeAlias shares the input's memory and Decode does not; AppendHeader
+// appends exactly EncodeHeader's bytes.
+func TestDecodeAliasAndAppendHeader(t *testing.T) {
+	a := pyval.ArrayOf([]float64{1, 2, 3})
+	enc, err := Encode(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, err := EncodeHeader(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := AppendHeader([]byte("x"), a); err != nil || string(got) != "x"+string(hdr) {
+		t.Fatalf("AppendHeader = %q, %v; want x + %q", got, err, hdr)
+	}
+	if got, err := AppendHeader([]byte("x"), &pyval.NDArray{DType: pyval.Float64, Shape: []int{2}}); err == nil || string(got) != "x" {
+		t.Fatalf("AppendHeader of an invalid array = %q, %v", got, err)
+	}
+	in := append(enc, 0xee) // a byte after the data, which an append must not reach
+	al, err := DecodeAlias(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := Decode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameArray(al, a) || !sameArray(cp, a) {
+		t.Fatal("decoded arrays differ from the original")
+	}
+	if &al.Data[0] != &in[len(hdr)] || cap(al.Data) != len(al.Data) {
+		t.Fatal("DecodeAlias's Data is not the input's data bytes")
+	}
+	in[len(hdr)] ^= 0xff
+	if !sameArray(cp, a) {
+		t.Fatal("Decode's Data shares memory with the input")
+	}
 }

@@ -17,7 +17,16 @@ import (
 // Decode reads the .npy file in b. Bytes after the array data are ignored,
 // as numpy.load ignores them. The returned array's Data is a copy, so b
 // may be reused.
-func Decode(b []byte) (*pyval.NDArray, error) {
+func Decode(b []byte) (*pyval.NDArray, error) { return decode(b, false) }
+
+// DecodeAlias is Decode without the copy: the returned array's Data is the
+// part of b that holds the elements (its capacity ends with them, so an
+// append cannot reach the bytes after). b must then not be modified or
+// reused while the array is in use, and modifying the array's Data
+// modifies b. The header is parsed into values of the array's own.
+func DecodeAlias(b []byte) (*pyval.NDArray, error) { return decode(b, true) }
+
+func decode(b []byte, alias bool) (*pyval.NDArray, error) {
 	h, n, err := DecodeHeader(b)
 	if err != nil {
 		return nil, err
@@ -31,7 +40,10 @@ func Decode(b []byte) (*pyval.NDArray, error) {
 		return nil, fmt.Errorf("%w: reading array data, expected %d bytes got %d", ErrTruncated, size, avail)
 	}
 	// The make-and-copy idiom compiles to one call that skips zeroing.
-	src := b[n : n+size]
+	src := b[n : n+size : n+size]
+	if alias {
+		return newArray(h, src)
+	}
 	data := make([]byte, len(src))
 	copy(data, src)
 	return newArray(h, data)

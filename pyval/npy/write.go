@@ -47,6 +47,17 @@ func Write(w io.Writer, a *pyval.NDArray) error {
 // magic, version, header length and padded header.
 func EncodeHeader(a *pyval.NDArray) ([]byte, error) { return encodeHeader(a) }
 
+// AppendHeader appends EncodeHeader(a) to dst, for callers that write the
+// data themselves into a buffer they own (a stack buffer for the header,
+// say). On error dst is returned unchanged.
+func AppendHeader(dst []byte, a *pyval.NDArray) ([]byte, error) {
+	fortran, err := checkArray(a)
+	if err != nil {
+		return dst, err
+	}
+	return appendHeader(dst, a, fortran), nil
+}
+
 func encodeHeader(a *pyval.NDArray) ([]byte, error) {
 	fortran, err := checkArray(a)
 	if err != nil {

@@ -25,6 +25,8 @@ func benchValues() []struct {
 		{"str", pyval.Str("antenna m000")},
 		{"npfloat", pyval.ScalarOf(1.5)}, // numpy.float64, as many sensors hold
 		{"tuple5", pyval.Tuple{pyval.Str("a str"), pyval.IntOf(3), pyval.Float(4), pyval.Complex(5 + 6i), pyval.ScalarOf(int32(1))}},
+		// bench/telstate_micro.py's tuple5: (1, 2.5, "x", b"y", None).
+		{"tuple5py", pyval.Tuple{pyval.IntOf(1), pyval.Float(2.5), pyval.Str("x"), pyval.Bytes("y"), pyval.None}},
 		{"ndarray1k", floats(1000)},
 		{"ndarray1M", floats(1 << 20)},
 	}
@@ -64,20 +66,28 @@ func BenchmarkAppendEncoded(b *testing.B) {
 	}
 }
 
+// BenchmarkDecode decodes each value, and the arrays also with
+// AliasInput(true) (the "-alias" cases).
 func BenchmarkDecode(b *testing.B) {
 	for _, c := range benchValues() {
-		b.Run(c.name, func(b *testing.B) {
-			in, err := Encode(c.v)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			b.SetBytes(int64(len(in)))
-			for b.Loop() {
-				if _, err := Decode(in); err != nil {
-					b.Fatal(err)
+		in, err := Encode(c.v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		bench := func(name string, opts ...DecodeOption) {
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(int64(len(in)))
+				for b.Loop() {
+					if _, err := Decode(in, opts...); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
+		bench(c.name)
+		if _, ok := c.v.(*pyval.NDArray); ok {
+			bench(c.name+"-alias", AliasInput(true))
+		}
 	}
 }

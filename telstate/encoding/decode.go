@@ -18,11 +18,15 @@ import (
 // an int key written by Python cannot be read back by Python either.
 var decoder = msgpack.NewDecoder(msgpack.WithExtHook(decodeExt), msgpack.StrictMapKeys(true))
 
+// aliasDecoder is decoder with msgpack.AliasInput, for AliasInput(true).
+var aliasDecoder = msgpack.NewDecoder(msgpack.WithExtHook(decodeExt), msgpack.StrictMapKeys(true), msgpack.AliasInput(true))
+
 // DecodeOption configures Decode and EqualEncoded.
 type DecodeOption func(decodeConfig) decodeConfig
 
 type decodeConfig struct {
 	allowPickle bool
+	alias       bool
 }
 
 // AllowPickle decides whether pickled values (first byte 0x80 or less) are
@@ -31,6 +35,24 @@ type decodeConfig struct {
 func AllowPickle(allow bool) DecodeOption {
 	return func(c decodeConfig) decodeConfig {
 		c.allowPickle = allow
+		return c
+	}
+}
+
+// AliasInput(true) lets the decoded value share memory with the input
+// instead of copying from it: an ndarray's Data, a bytes value and a numpy
+// scalar's Data (of more than 16 bytes; smaller ones are copied, which
+// costs nothing extra) may then be parts of the input, which must not be
+// modified or reused while the value is in use; modifying those parts of
+// the value modifies the input, and a small value keeps the whole input
+// reachable. Worth it only for large arrays and bytes, and only when the
+// input is the caller's own (a buffer just read and not kept, say).
+// Decoded values are otherwise the same (FuzzDecode checks). Strs are
+// always copied (Go strings are immutable), and so is everything in a
+// pickle. The default is false.
+func AliasInput(alias bool) DecodeOption {
+	return func(c decodeConfig) decodeConfig {
+		c.alias = alias
 		return c
 	}
 }
@@ -45,10 +67,18 @@ func AllowPickle(allow bool) DecodeOption {
 //
 // Every failure wraps ErrDecode.
 func Decode(b []byte, opts ...DecodeOption) (pyval.Value, error) {
+	return decode(b, configure(opts))
+}
+
+func configure(opts []DecodeOption) decodeConfig {
 	var cfg decodeConfig
 	for _, o := range opts {
 		cfg = o(cfg) // by value, so the config stays on the stack
 	}
+	return cfg
+}
+
+func decode(b []byte, cfg decodeConfig) (pyval.Value, error) {
 	if len(b) == 0 {
 		return nil, fmt.Errorf("%w: empty value", ErrDecode)
 	}
@@ -57,7 +87,11 @@ func Decode(b []byte, opts ...DecodeOption) (pyval.Value, error) {
 		if v, ok := decodeSimple(b[1:]); ok {
 			return v, nil
 		}
-		v, err := decoder.Decode(b[1:])
+		d := decoder
+		if cfg.alias {
+			d = aliasDecoder
+		}
+		v, err := d.Decode(b[1:])
 		if err != nil {
 			// msgpack offsets count from the byte after the marker.
 			return nil, fmt.Errorf("%w: msgpack body after the 0xff marker: %w", ErrDecode, err)
@@ -91,11 +125,17 @@ func EqualEncoded(a, b []byte, opts ...DecodeOption) bool {
 	if bytes.Equal(a, b) {
 		return true
 	}
-	va, err := Decode(a, opts...)
+	// The decoded values are compared and dropped before returning, so
+	// they may share memory with a and b (which must not change during
+	// the call anyway): an ndarray is then not copied only to be
+	// discarded.
+	cfg := configure(opts)
+	cfg.alias = true
+	va, err := decode(a, cfg)
 	if err != nil {
 		return false
 	}
-	vb, err := Decode(b, opts...)
+	vb, err := decode(b, cfg)
 	if err != nil {
 		return false
 	}
@@ -174,15 +214,15 @@ func decodeExt(typ int8, p []byte, sub msgpack.SubDecoder) (pyval.Value, error) 
 func decodeExtFast(typ int8, p []byte, sub msgpack.SubDecoder, fast bool) (pyval.Value, error) {
 	switch typ {
 	case ExtTuple:
-		v, err := sub.Decode(p)
+		// The items go straight into the Tuple, with no List in between.
+		items, v, err := sub.DecodeArray(p)
 		if err != nil {
 			return nil, err // located already; see msgpack.ExtHook
 		}
-		l, ok := v.(pyval.List)
-		if !ok {
+		if v != nil {
 			return nil, fmt.Errorf("incorrectly encoded tuple: payload is a %s, not an array", v.Kind())
 		}
-		return pyval.Tuple(l), nil
+		return pyval.Tuple(items), nil
 	case ExtComplex:
 		if len(p) != 16 {
 			return nil, fmt.Errorf("wrong length for complex128: %d bytes, want 16", len(p))
@@ -191,7 +231,11 @@ func decodeExtFast(typ int8, p []byte, sub msgpack.SubDecoder, fast bool) (pyval
 		im := math.Float64frombits(binary.BigEndian.Uint64(p[8:]))
 		return pyval.Complex(complex(re, im)), nil
 	case ExtNDArray:
-		a, err := npy.Decode(p)
+		dec := npy.Decode
+		if sub.AliasInput() {
+			dec = npy.DecodeAlias
+		}
+		a, err := dec(p)
 		if err != nil {
 			return nil, fmt.Errorf("ndarray: %w", err)
 		}
@@ -222,7 +266,7 @@ func roomForDescr(sub msgpack.SubDecoder) bool {
 func decodeScalar(p []byte, sub msgpack.SubDecoder, fast bool) (pyval.Value, error) {
 	if dt, n, ok := scalarDescr(p); fast && ok && roomForDescr(sub) {
 		if raw := p[n:]; len(raw) >= dt.ItemSize() {
-			return newScalar(dt, raw[:dt.ItemSize()]), nil
+			return newScalar(dt, raw[:dt.ItemSize()], sub.AliasInput()), nil
 		}
 	}
 	descr, n, err := sub.DecodeFirst(p)
@@ -244,5 +288,5 @@ func decodeScalar(p []byte, sub msgpack.SubDecoder, fast bool) (pyval.Value, err
 	if len(raw) < size {
 		return nil, fmt.Errorf("numpy scalar: dtype %s needs %d bytes, payload has %d after the descr", dt, size, len(raw))
 	}
-	return newScalar(dt, raw[:size]), nil
+	return newScalar(dt, raw[:size], sub.AliasInput()), nil
 }

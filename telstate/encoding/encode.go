@@ -1,6 +1,7 @@
 package encoding
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -18,7 +19,33 @@ var encoder = msgpack.NewEncoder(msgpack.WithEncodeHook(encodeExt))
 // encoding. Values katsdptelstate cannot encode (object dtypes, invalid
 // UTF-8 strs, nil) fail with an error wrapping ErrEncode.
 func Encode(v pyval.Value) ([]byte, error) {
+	if a, ok := v.(*pyval.NDArray); ok {
+		if out, ok := encodeArray(a); ok {
+			return out, nil
+		}
+	}
 	return AppendEncoded(make([]byte, 0, sizeHint(v)), v)
+}
+
+// encodeArray is Encode for an array, in one allocation of exactly the
+// encoded size that is not zeroed first (bytes.Join does not): the marker,
+// ext header and .npy header are formatted on the stack. It reports false
+// for anything the general path must handle or refuse.
+func encodeArray(a *pyval.NDArray) ([]byte, bool) {
+	if a == nil || a.DType.HasObject() {
+		return nil, false
+	}
+	var hb [256]byte
+	hdr, err := npy.AppendHeader(hb[:0], a)
+	if err != nil {
+		return nil, false
+	}
+	var pb [8]byte
+	pre, err := msgpack.AppendExtHeader(append(pb[:0], MarkerMsgpack), ExtNDArray, len(hdr)+len(a.Data))
+	if err != nil {
+		return nil, false
+	}
+	return bytes.Join([][]byte{pre, hdr, a.Data}, nil), true
 }
 
 // sizeHint guesses the encoded size so that Encode usually allocates once.
@@ -90,7 +117,8 @@ func encodeExt(dst []byte, v pyval.Value, sub msgpack.SubEncoder) ([]byte, error
 		}
 		// Header and data are appended separately so that a large array is
 		// copied once, straight into dst.
-		hdr, err := npy.EncodeHeader(x)
+		var hb [256]byte // the header of every array of up to 4 dimensions
+		hdr, err := npy.AppendHeader(hb[:0], x)
 		if err != nil {
 			return dst, err
 		}

@@ -398,3 +398,90 @@ func TestMutations(t *testing.T) {
 		check(seed[:i])
 	}
 }
+
+// With AliasInput(true) arrays, bytes and large numpy scalars share the
+// input's memory, with capacities that end with their own bytes; by
+// default nothing does.
+func TestAliasInput(t *testing.T) {
+	inside := func(b, in []byte) bool {
+		if len(b) == 0 {
+			return false
+		}
+		p := &b[0]
+		for i := range in {
+			if p == &in[i] {
+				return len(b) == cap(b) && i+len(b) <= len(in)
+			}
+		}
+		return false
+	}
+	u8, err := pyval.ParseDType("<U8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := &pyval.Scalar{DType: u8, Data: []byte("a\x00\x00\x00b\x00\x00\x00c\x00\x00\x00d\x00\x00\x00e\x00\x00\x00f\x00\x00\x00g\x00\x00\x00h\x00\x00\x00")}
+	for _, c := range []struct {
+		v    pyval.Value
+		data func(pyval.Value) []byte
+	}{
+		{pyval.ArrayOf([]float64{1, 2, 3}), func(v pyval.Value) []byte { return v.(*pyval.NDArray).Data }},
+		{pyval.Bytes("some bytes"), func(v pyval.Value) []byte { return v.(pyval.Bytes) }},
+		{big, func(v pyval.Value) []byte { return v.(*pyval.Scalar).Data }},
+		{pyval.Tuple{pyval.IntOf(1), pyval.Bytes("in a tuple")}, func(v pyval.Value) []byte { return v.(pyval.Tuple)[1].(pyval.Bytes) }},
+	} {
+		in, err := Encode(c.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in = append(in, 0xc0)[:len(in)] // room after the input that an append could reach
+		al, err := Decode(in, AliasInput(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, err := Decode(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !pyval.Equal(al, c.v) || !pyval.Equal(cp, c.v) {
+			t.Errorf("%s: decoded %s and %s", pyval.Repr(c.v), pyval.Repr(al), pyval.Repr(cp))
+		}
+		if !inside(c.data(al), in) {
+			t.Errorf("%s: AliasInput(true) did not alias the input", pyval.Repr(c.v))
+		}
+		if inside(c.data(cp), in) {
+			t.Errorf("%s: the default decode aliases the input", pyval.Repr(c.v))
+		}
+	}
+}
+
+// Encode's array path gives AppendEncoded's bytes and errors, including
+// for headers too long for its stack buffer.
+func TestEncodeArrayPath(t *testing.T) {
+	shape := make([]int, 40)
+	for i := range shape {
+		shape[i] = 1
+	}
+	long, err := pyval.NewNDArray(pyval.Float64, shape, false, make([]byte, 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft, err := pyval.NewNDArray(pyval.Int16, []int{2, 3}, true, make([]byte, 12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := pyval.ParseDType("|O")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []*pyval.NDArray{
+		pyval.ArrayOf([]float64{1, 2}), long, ft, nil,
+		{DType: pyval.Float64, Shape: []int{3}, Data: make([]byte, 8)}, // wrong length
+		{DType: obj, Shape: []int{1}, Data: make([]byte, 8)},
+	} {
+		got, gerr := Encode(a)
+		want, werr := AppendEncoded(nil, a)
+		if !bytes.Equal(got, want) || (gerr == nil) != (werr == nil) || (gerr != nil && gerr.Error() != werr.Error()) {
+			t.Errorf("Encode = %x, %v; AppendEncoded = %x, %v", got, gerr, want, werr)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sdpkit/sdpkit/pyval"
+	"github.com/sdpkit/sdpkit/pyval/msgpack"
 )
 
 // decodeSimple decodes the msgpack body p (after the marker) when it is
@@ -23,11 +24,11 @@ func decodeSimple(p []byte) (pyval.Value, bool) {
 	switch {
 	case c <= 0x7f: // positive fixint
 		if len(p) == 1 {
-			return pyval.IntOf(int64(c)), true
+			return msgpack.SmallInt(int64(c))
 		}
 	case c >= 0xe0: // negative fixint
 		if len(p) == 1 {
-			return pyval.IntOf(int64(int8(c))), true
+			return msgpack.SmallInt(int64(int8(c)))
 		}
 	case c >= 0xa0 && c <= 0xbf: // fixstr
 		if s := p[1:]; len(s) == int(c&0x1f) && utf8.Valid(s) {
@@ -113,9 +114,10 @@ func scalarDescr(p []byte) (pyval.DType, int, bool) {
 	return dt, n, true
 }
 
-// newScalar returns a Scalar holding a copy of data. Items of up to 16
-// bytes (every number) share one allocation with the Scalar.
-func newScalar(dt pyval.DType, data []byte) *pyval.Scalar {
+// newScalar returns a Scalar holding a copy of data, or with alias data
+// itself when it is longer than 16 bytes. Items of up to 16 bytes (every
+// number) share one allocation with the Scalar.
+func newScalar(dt pyval.DType, data []byte, alias bool) *pyval.Scalar {
 	if len(data) <= 16 {
 		sb := &struct {
 			s   pyval.Scalar
@@ -124,6 +126,9 @@ func newScalar(dt pyval.DType, data []byte) *pyval.Scalar {
 		n := copy(sb.buf[:], data)
 		sb.s = pyval.Scalar{DType: dt, Data: sb.buf[:n:n]}
 		return &sb.s
+	}
+	if alias {
+		return &pyval.Scalar{DType: dt, Data: data[:len(data):len(data)]}
 	}
 	return &pyval.Scalar{DType: dt, Data: bytes.Clone(data)}
 }

@@ -3,6 +3,7 @@ package encoding
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
@@ -13,7 +14,9 @@ import (
 
 // FuzzDecode feeds arbitrary bytes to Decode, seeded with every vector.
 // Decoding must never panic and must fail only with ErrDecode (also with
-// pickles allowed). A msgpack value that decodes must re-encode, the
+// pickles allowed). AliasInput(true) must give the same error or an
+// identical value, and a default decode must not share memory with its
+// input. A msgpack value that decodes must re-encode, the
 // re-encoding must decode to the same value (up to a redundant
 // fortran_order flag, which numpy does not write again either), and
 // encoding that again must give the same bytes.
@@ -32,6 +35,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil && !errors.Is(err, ErrDecode) {
 			t.Fatalf("error %v is not ErrDecode", err)
 		}
+		checkAlias(t, in, v, err)
 		if len(in) > 0 && in[0] <= MarkerPickle {
 			if _, err := Decode(in, AllowPickle(true)); err != nil && !errors.Is(err, ErrDecode) {
 				t.Fatalf("pickle error %v is not ErrDecode", err)
@@ -46,6 +50,9 @@ func FuzzDecode(f *testing.F) {
 		b1, err := Encode(v)
 		if err != nil {
 			t.Fatalf("decoded %s but cannot re-encode: %v", repr(v), err)
+		}
+		if b, err := AppendEncoded(nil, v); err != nil || !bytes.Equal(b, b1) {
+			t.Fatalf("Encode gives %x, AppendEncoded %x, %v", b1, b, err)
 		}
 		v2, err := Decode(b1)
 		if err != nil {
@@ -64,8 +71,53 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
-// generalDecoder is the package's decoder without the fast paths.
+// checkAlias compares Decode(in, AliasInput(true)) with v, err =
+// Decode(in), and checks that v does not change when in does.
+func checkAlias(t *testing.T, in []byte, v pyval.Value, err error) {
+	t.Helper()
+	a, aerr := Decode(in, AliasInput(true))
+	if (err == nil) != (aerr == nil) || (err != nil && err.Error() != aerr.Error()) {
+		t.Fatalf("decoding %x: error %v, with AliasInput %v", in, err, aerr)
+	}
+	if err != nil {
+		return
+	}
+	if !identical(v, a) || !pyval.Equal(v, a) && !hasNaN(v) {
+		t.Fatalf("decoding %x: %s, with AliasInput %s", in, repr(v), repr(a))
+	}
+	c := bytes.Clone(in)
+	w, err := Decode(c)
+	if err != nil {
+		t.Fatalf("decoding a copy of %x: %v", in, err)
+	}
+	for i := range c {
+		c[i] ^= 0xa5
+	}
+	if !identical(v, w) {
+		t.Fatalf("decoding %x: value %s changed to %s with the input", in, repr(v), repr(w))
+	}
+}
+
+// hasNaN reports whether v may hold a NaN, which pyval.Equal finds unequal
+// to itself.
+func hasNaN(v pyval.Value) bool {
+	return !pyval.Equal(v, v)
+}
+
+// generalDecoder is the package's decoder without the fast paths, and
+// with the tuple decoding they replaced (a List, then a Tuple).
 var generalDecoder = msgpack.NewDecoder(msgpack.WithExtHook(func(typ int8, p []byte, sub msgpack.SubDecoder) (pyval.Value, error) {
+	if typ == ExtTuple {
+		v, err := sub.Decode(p)
+		if err != nil {
+			return nil, err
+		}
+		l, ok := v.(pyval.List)
+		if !ok {
+			return nil, fmt.Errorf("incorrectly encoded tuple: payload is a %s, not an array", v.Kind())
+		}
+		return pyval.Tuple(l), nil
+	}
 	return decodeExtFast(typ, p, sub, false)
 }), msgpack.StrictMapKeys(true))
 
