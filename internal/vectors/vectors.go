@@ -11,8 +11,8 @@ import (
 
 // Dir returns the directory shared/vectors/<sub>, found by looking in the
 // working directory and each of its parents for a shared/vectors/<sub>
-// directory (a test runs in its package directory, so for
-// telstate/rdb in /work/main this finds /work/shared/vectors/<sub>). If
+// directory (a test runs in its package directory, so for telstate/rdb in
+// a checkout at <dir>/main this finds <dir>/shared/vectors/<sub>). If
 // there is none it skips the test, saying where it looked.
 func Dir(t testing.TB, sub string) string {
 	t.Helper()
