@@ -48,20 +48,13 @@ func WithEtcdArgs(args ...string) EtcdOption {
 // on PATH the test fails, or is skipped when SDP_SKIP_MISSING_SERVERS=1.
 func Etcd(t testing.TB, opts ...EtcdOption) *EtcdServer {
 	t.Helper()
-	bin, err := exec.LookPath("etcd")
-	if err != nil {
-		msg := "etcd not found: run `make deps` or apt-get install etcd-server"
-		if os.Getenv(SkipMissingEnv) == "1" {
-			t.Skip(msg)
-		}
-		t.Fatal(msg)
-	}
+	bin := lookBinary(t, "etcd", "etcd-server")
 	s := &EtcdServer{bin: bin, dir: t.TempDir()}
 	for _, o := range opts {
 		o(s)
 	}
 	t.Cleanup(func() { _ = s.Stop() })
-	var lastErr error
+	var lastErr, err error
 	for range startTries {
 		if s.clientPort, err = freePort(); err == nil {
 			s.peerPort, err = freePort()

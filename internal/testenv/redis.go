@@ -82,14 +82,7 @@ func WithArgs(args ...string) RedisOption {
 // PATH the test fails, or is skipped when SDP_SKIP_MISSING_SERVERS=1.
 func Redis(t testing.TB, opts ...RedisOption) *RedisServer {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		msg := "redis-server not found: run `make deps` or apt-get install redis-server"
-		if os.Getenv(SkipMissingEnv) == "1" {
-			t.Skip(msg)
-		}
-		t.Fatal(msg)
-	}
+	bin := lookBinary(t, "redis-server", "redis-server")
 	s := &RedisServer{bin: bin, dir: t.TempDir(), cfg: redisConfig{dbfilename: "dump.rdb"}}
 	for _, o := range opts {
 		o(&s.cfg)
@@ -387,4 +380,19 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// lookBinary finds a server binary on PATH; without it the test fails (or
+// is skipped when SDP_SKIP_MISSING_SERVERS=1) naming the Debian package.
+func lookBinary(t testing.TB, name, debPackage string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		msg := name + " not found: run `make deps` or apt-get install " + debPackage
+		if os.Getenv(SkipMissingEnv) == "1" {
+			t.Skip(msg)
+		}
+		t.Fatal(msg)
+	}
+	return bin
 }
