@@ -191,23 +191,7 @@ func (s *EtcdServer) Stop() error {
 	cmd, done := s.cmd, s.done
 	s.cmd, s.done = nil, nil
 	s.mu.Unlock()
-	if cmd == nil {
-		return nil
-	}
-	select {
-	case <-done:
-		return nil
-	default:
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-		return nil
-	case <-time.After(stopTimeout):
-	}
-	_ = cmd.Process.Kill()
-	<-done
-	return fmt.Errorf("testenv: etcd did not stop within %v and was killed", stopTimeout)
+	return stopProcess(cmd, done, "etcd", func() { _ = cmd.Process.Signal(syscall.SIGTERM) })
 }
 
 // Restart stops the server and starts it again on the same ports and data

@@ -214,24 +214,8 @@ func (s *RedisServer) stop(mode string) error {
 	cmd, done := s.cmd, s.done
 	s.cmd, s.done = nil, nil
 	s.mu.Unlock()
-	if cmd == nil {
-		return nil
-	}
-	select {
-	case <-done:
-		return nil
-	default:
-	}
 	// The connection drops when the server exits, so the reply is an error.
-	_, _ = s.Do("SHUTDOWN", mode)
-	select {
-	case <-done:
-		return nil
-	case <-time.After(stopTimeout):
-	}
-	_ = cmd.Process.Kill()
-	<-done
-	return fmt.Errorf("testenv: redis-server did not shut down within %v and was killed", stopTimeout)
+	return stopProcess(cmd, done, "redis-server", func() { _, _ = s.Do("SHUTDOWN", mode) })
 }
 
 // Restart stops the server and starts it again on the same port and data

@@ -1,0 +1,29 @@
+package testenv
+
+import (
+	"fmt"
+	"os/exec"
+	"time"
+)
+
+// stopProcess asks a server to exit (ask), waits up to stopTimeout for done
+// to close, and kills it otherwise. A nil cmd or an exited one is fine.
+func stopProcess(cmd *exec.Cmd, done <-chan struct{}, name string, ask func()) error {
+	if cmd == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	default:
+	}
+	ask()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(stopTimeout):
+	}
+	_ = cmd.Process.Kill()
+	<-done
+	return fmt.Errorf("testenv: %s did not stop within %v and was killed", name, stopTimeout)
+}
