@@ -228,11 +228,7 @@ func parseTagged(raw json.RawMessage, path string, depth int) (pyval.Value, erro
 			if err := json.Unmarshal(body, &s); err != nil {
 				return nil, errAt(p, "%v", err)
 			}
-			dt, err := parseDescr(s.Descr, p+".descr")
-			if err != nil {
-				return nil, err
-			}
-			data, err := parseHex(s.DataHex, p+".data_hex")
+			dt, data, err := parseDescrData(s.Descr, s.DataHex, p)
 			if err != nil {
 				return nil, err
 			}
@@ -293,6 +289,20 @@ func parseHex(body json.RawMessage, p string) ([]byte, error) {
 	return b, nil
 }
 
+// parseDescrData reads the "descr" and "data_hex" members that arrays and
+// scalars share.
+func parseDescrData(descr, dataHex json.RawMessage, p string) (pyval.DType, []byte, error) {
+	dt, err := parseDescr(descr, p+".descr")
+	if err != nil {
+		return pyval.DType{}, nil, err
+	}
+	data, err := parseHex(dataHex, p+".data_hex")
+	if err != nil {
+		return pyval.DType{}, nil, err
+	}
+	return dt, data, nil
+}
+
 func parseNDArray(body json.RawMessage, p string) (pyval.Value, error) {
 	var s struct {
 		Descr        json.RawMessage `json:"descr"`
@@ -303,11 +313,7 @@ func parseNDArray(body json.RawMessage, p string) (pyval.Value, error) {
 	if err := json.Unmarshal(body, &s); err != nil {
 		return nil, errAt(p, "%v", err)
 	}
-	dt, err := parseDescr(s.Descr, p+".descr")
-	if err != nil {
-		return nil, err
-	}
-	data, err := parseHex(s.DataHex, p+".data_hex")
+	dt, data, err := parseDescrData(s.Descr, s.DataHex, p)
 	if err != nil {
 		return nil, err
 	}
