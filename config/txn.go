@@ -276,14 +276,7 @@ func (t *Txn) List(path string, opts ...ListOption) ([]string, error) {
 // the key exists in this transaction's view returns a *CollisionError.
 // lease (0: none) is attached at commit.
 func (t *Txn) Create(path string, value []byte, lease LeaseID) error {
-	if t.done {
-		return ErrTxnDone
-	}
-	if err := checkWritePath(path); err != nil {
-		return err
-	}
-	key := t.db.key(path)
-	v, err := t.get(path, key)
+	key, v, err := t.readForWrite(path)
 	if err != nil {
 		return err
 	}
@@ -294,20 +287,27 @@ func (t *Txn) Create(path string, value []byte, lease LeaseID) error {
 	return nil
 }
 
+// readForWrite checks a path a write may use and reads it (recording the
+// read), returning its key and current value in this transaction's view.
+func (t *Txn) readForWrite(path string) ([]byte, []byte, error) {
+	if t.done {
+		return nil, nil, ErrTxnDone
+	}
+	if err := checkWritePath(path); err != nil {
+		return nil, nil, err
+	}
+	key := t.db.key(path)
+	v, err := t.get(path, key)
+	return key, v, err
+}
+
 // Update buffers a new value for an existing key: it reads path, and if
 // the key is missing in this transaction's view returns a
 // *VanishedError. The commit's put carries no lease (an earlier Create's
 // lease in this transaction is dropped, an existing lease detached), as in
 // Python.
 func (t *Txn) Update(path string, value []byte) error {
-	if t.done {
-		return ErrTxnDone
-	}
-	if err := checkWritePath(path); err != nil {
-		return err
-	}
-	key := t.db.key(path)
-	v, err := t.get(path, key)
+	key, v, err := t.readForWrite(path)
 	if err != nil {
 		return err
 	}
