@@ -4,6 +4,9 @@
 package vectors
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -51,4 +54,32 @@ type notFoundError struct{ from string }
 
 func (e *notFoundError) Error() string {
 	return "no shared/vectors directory in " + e.from + " or any parent"
+}
+
+// JSONL decodes every line of the JSON-lines file name in Dir(t, sub) into
+// a T, failing the test on a bad line (naming its number).
+func JSONL[T any](t testing.TB, sub, name string) []T {
+	t.Helper()
+	f, err := os.Open(Path(t, sub, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []T
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<26)
+	for line := 1; sc.Scan(); line++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var rec T
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("%s/%s line %d: %v", sub, name, line, err)
+		}
+		out = append(out, rec)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s/%s: %v", sub, name, err)
+	}
+	return out
 }

@@ -1,14 +1,11 @@
 package npy
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,19 +43,8 @@ type ndarrayVector struct {
 // record is a top-level ndarray or a decode_ext_ndarray_* case.
 func loadNDArrayVectors(t testing.TB) []ndarrayVector {
 	t.Helper()
-	f, err := os.Open(filepath.Join(vectors.Dir(t, "telstate"), "encoding.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var out []ndarrayVector
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		var rec vectorRecord
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range vectors.JSONL[vectorRecord](t, "telstate", "encoding.jsonl") {
 		value, decoded := asObject(rec.Value), asObject(rec.Decoded)
 		_, isArray := value["ndarray"]
 		if !(isArray || strings.HasPrefix(rec.Name, "decode_ext_ndarray")) || rec.EncodedHex == "" {
@@ -84,9 +70,6 @@ func loadNDArrayVectors(t testing.TB) []ndarrayVector {
 			}
 		}
 		out = append(out, v)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }

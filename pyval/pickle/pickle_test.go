@@ -142,23 +142,13 @@ func checkValue(t *testing.T, name string, got pyval.Value, want any) {
 
 // The six pickle records of shared/vectors/telstate/encoding.jsonl.
 func TestVectors(t *testing.T) {
-	f, err := os.Open(vectors.Path(t, "telstate", "encoding.jsonl"))
-	if err != nil {
-		t.Fatal(err)
+	type record struct {
+		Name       string          `json:"name"`
+		EncodedHex string          `json:"encoded_hex"`
+		Decoded    json.RawMessage `json:"decoded_if_pickle_allowed"`
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<24)
 	n := 0
-	for sc.Scan() {
-		var rec struct {
-			Name       string          `json:"name"`
-			EncodedHex string          `json:"encoded_hex"`
-			Decoded    json.RawMessage `json:"decoded_if_pickle_allowed"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range vectors.JSONL[record](t, "telstate", "encoding.jsonl") {
 		if !strings.HasPrefix(rec.Name, "decode_pickle_") {
 			continue
 		}
@@ -173,9 +163,6 @@ func TestVectors(t *testing.T) {
 			continue
 		}
 		checkValue(t, rec.Name, v, parseExpected(t, rec.Decoded))
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	if n != 6 {
 		t.Errorf("found %d decode_pickle_ records, want 6", n)

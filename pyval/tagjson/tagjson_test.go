@@ -1,11 +1,9 @@
 package tagjson_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,19 +16,8 @@ import (
 // TestVectorRoundTrip parses every rendered value of the telstate vectors
 // and renders it back to the same JSON.
 func TestVectorRoundTrip(t *testing.T) {
-	f, err := os.Open(vectors.Path(t, "telstate", "encoding.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<24)
 	n := 0
-	for sc.Scan() {
-		var rec map[string]json.RawMessage
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range vectors.JSONL[map[string]json.RawMessage](t, "telstate", "encoding.jsonl") {
 		var name string
 		_ = json.Unmarshal(rec["name"], &name)
 		raw, ok := rec["value"]

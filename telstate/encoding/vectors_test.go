@@ -1,13 +1,11 @@
 package encoding
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
 	"testing"
 
 	"github.com/sdpkit/sdpkit/internal/vectors"
@@ -31,28 +29,7 @@ type record struct {
 
 func loadRecords(t testing.TB) []record {
 	t.Helper()
-	f, err := os.Open(vectors.Path(t, "telstate", "encoding.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var recs []record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<22)
-	for sc.Scan() {
-		var r record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("bad vector line: %v", err)
-		}
-		recs = append(recs, r)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) == 0 {
-		t.Fatal("no vectors")
-	}
-	return recs
+	return vectors.JSONL[record](t, "telstate", "encoding.jsonl")
 }
 
 func (r record) encoded(t testing.TB) []byte {

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
@@ -111,26 +110,15 @@ func normalise(t *testing.T, v any) any {
 // both encodes and decodes, by record name.
 func vectorValues(t *testing.T) (names []string, values map[string]pyval.Value) {
 	t.Helper()
-	f, err := os.Open(filepath.Join(vectors.Dir(t, "telstate"), "encoding.jsonl"))
-	if err != nil {
-		t.Fatal(err)
+	type record struct {
+		Name        string          `json:"name"`
+		Value       json.RawMessage `json:"value"`
+		EncodeError string          `json:"encode_error"`
+		DecodeError string          `json:"decode_error"`
+		DecodeOnly  bool            `json:"decode_only"`
 	}
-	defer f.Close()
 	values = map[string]pyval.Value{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<24)
-	for sc.Scan() {
-		var rec struct {
-			Name        string          `json:"name"`
-			Value       json.RawMessage `json:"value"`
-			EncodedHex  string          `json:"encoded_hex"`
-			EncodeError string          `json:"encode_error"`
-			DecodeError string          `json:"decode_error"`
-			DecodeOnly  bool            `json:"decode_only"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatal(err)
-		}
+	for _, rec := range vectors.JSONL[record](t, "telstate", "encoding.jsonl") {
 		if rec.DecodeOnly || rec.EncodeError != "" || rec.DecodeError != "" {
 			continue
 		}
