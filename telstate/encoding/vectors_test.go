@@ -168,6 +168,9 @@ func TestVectors(t *testing.T) {
 			}
 		})
 	}
+	if len(recs) < 194 {
+		t.Errorf("read %d records of encoding.jsonl, want all 194", len(recs))
+	}
 	t.Logf("%d records: %d encoded byte-exact, %d encode errors, %d decoded, %d decode errors, %d pickle decodes, %d without a pyval form",
 		len(recs), counts.encode, counts.encodeErr, counts.decode, counts.decodeErr, counts.pickle, counts.skipped)
 }
