@@ -56,6 +56,7 @@ type entityType[E any, K any] struct {
 	keyOf  func(*E) K
 	format func(K) string
 	parse  func(string) (K, error)
+	check  func(K) error
 }
 
 // Collection gives typed access to one entity type inside a transaction
@@ -75,11 +76,10 @@ func newCollection[E any, K any](tx *Txn, t *entityType[E, K]) Collection[E, K] 
 // Path returns the database path of the entity with key k (global prefix
 // included), or a *KeyError.
 func (c Collection[E, K]) Path(k K) (string, error) {
-	s := c.t.format(k)
-	if _, err := c.t.parse(s); err != nil {
+	if err := c.t.check(k); err != nil {
 		return "", err
 	}
-	return c.tx.entityScope().prefix + c.t.prefix + "/" + s, nil
+	return c.tx.entityScope().prefix + c.t.prefix + "/" + c.t.format(k), nil
 }
 
 // Get returns the entity with key k, or nil (and no error) if there is

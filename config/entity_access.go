@@ -35,12 +35,16 @@ func stringKey(entity string, part keyPart) func(string) (string, error) {
 
 func identity(s string) string { return s }
 
+func checkPart(entity string, part keyPart) func(string) error {
+	return func(s string) error { return part.check(entity, s) }
+}
+
 // ExecutionBlocks gives access to /eb/<eb_id> and their states.
 func (t *Txn) ExecutionBlocks() Collection[ExecutionBlock, string] {
 	return newCollection(t, &entityType[ExecutionBlock, string]{
 		name: "execution block", prefix: PrefixExecutionBlock,
 		keyOf:  func(e *ExecutionBlock) string { return e.Key },
-		format: identity, parse: stringKey("execution block", ebIDPart),
+		format: identity, parse: stringKey("execution block", ebIDPart), check: checkPart("execution block", ebIDPart),
 	})
 }
 
@@ -49,7 +53,7 @@ func (t *Txn) ProcessingBlocks() Collection[ProcessingBlock, string] {
 	return newCollection(t, &entityType[ProcessingBlock, string]{
 		name: "processing block", prefix: PrefixProcessingBlock,
 		keyOf:  func(e *ProcessingBlock) string { return e.Key },
-		format: identity, parse: stringKey("processing block", pbIDPart),
+		format: identity, parse: stringKey("processing block", pbIDPart), check: checkPart("processing block", pbIDPart),
 	})
 }
 
@@ -58,7 +62,7 @@ func (t *Txn) Deployments() Collection[Deployment, string] {
 	return newCollection(t, &entityType[Deployment, string]{
 		name: "deployment", prefix: PrefixDeployment,
 		keyOf:  func(e *Deployment) string { return e.Key },
-		format: identity, parse: stringKey("deployment", deployIDPart),
+		format: identity, parse: stringKey("deployment", deployIDPart), check: checkPart("deployment", deployIDPart),
 	})
 }
 
@@ -68,7 +72,7 @@ func (t *Txn) Scripts() Collection[Script, ScriptKey] {
 	return newCollection(t, &entityType[Script, ScriptKey]{
 		name: "script", prefix: PrefixScript,
 		keyOf:  func(e *Script) ScriptKey { return e.Key },
-		format: ScriptKey.String, parse: ParseScriptKey,
+		format: ScriptKey.String, parse: ParseScriptKey, check: ScriptKey.Check,
 	})
 }
 
@@ -79,7 +83,7 @@ func (t *Txn) Flows() Collection[Flow, FlowKey] {
 	return newCollection(t, &entityType[Flow, FlowKey]{
 		name: "flow", prefix: PrefixFlow,
 		keyOf:  func(e *Flow) FlowKey { return e.Key },
-		format: FlowKey.String, parse: ParseFlowKey,
+		format: FlowKey.String, parse: ParseFlowKey, check: FlowKey.Check,
 	})
 }
 
@@ -89,7 +93,7 @@ func (t *Txn) Dependencies() Collection[Dependency, DependencyKey] {
 	return newCollection(t, &entityType[Dependency, DependencyKey]{
 		name: "dependency", prefix: PrefixDependency,
 		keyOf:  func(e *Dependency) DependencyKey { return e.Key },
-		format: DependencyKey.String, parse: ParseDependencyKey,
+		format: DependencyKey.String, parse: ParseDependencyKey, check: DependencyKey.Check,
 	})
 }
 

@@ -60,7 +60,8 @@ func (e *DecodeError) Is(target error) bool { return target == ErrDecode }
 //     or a source's uri) encode themselves.
 //
 // Decoding is the reverse; it accepts an int for a float field (pydantic
-// coerces it) and null for pointer, slice, dict and pyval fields.
+// coerces it) and null for pointer, slice, dict and pyval fields (a
+// pyval.Value field keeps null as pyval.None).
 
 type pyEncoder interface {
 	encodePy() (pyval.Value, error)
@@ -265,11 +266,9 @@ func fromPy(v pyval.Value, rv reflect.Value, field string) error {
 		return nil
 	}
 	if t == valueType {
-		if isNone {
-			rv.SetZero()
-		} else {
-			rv.Set(reflect.ValueOf(v))
-		}
+		// null stays pyval.None (not nil), so an omitempty field that
+		// was stored as null is written back as null.
+		rv.Set(reflect.ValueOf(v))
 		return nil
 	}
 	if t.Implements(valueType) { // a concrete pyval type such as pyval.List
