@@ -56,10 +56,12 @@ func (o Owner) JSON() []byte {
 	return b
 }
 
-// Config is a client of the configuration database (Python's Config
-// without the entity methods): a DB, the global prefix entity paths are
-// placed under, this client's owner identity, and a lazily granted client
-// lease that is kept alive in the background and revoked by Close.
+// Config is a client of the configuration database (Python's Config): a
+// DB, the global prefix entity paths are placed under, this client's owner
+// identity, and a lazily granted client lease that is kept alive in the
+// background and revoked by Close. Transactions run through Config.Txn
+// and Config.Watcher reach the entities with the typed helpers
+// (tx.ProcessingBlocks(), tx.Flows(), …).
 type Config struct {
 	db        *DB
 	prefix    string
