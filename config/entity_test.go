@@ -815,3 +815,79 @@ func TestEntityStateNull(t *testing.T) {
 		t.Errorf("got %s, want %s", b, want)
 	}
 }
+
+// TestEntityPrefix: entity paths go under the Config's global prefix, and
+// the depth tag counts the prefix's slashes; a bare DB.Txn uses no prefix.
+func TestEntityPrefix(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		prefix string
+		want   []string // store keys of the PB, its state and a flow
+	}{
+		{"", []string{"2/pb/pb-p-20240101-1", "3/pb/pb-p-20240101-1/state", "2/flow/pb-p-20240101-1:k:n"}},
+		{"/sdp", []string{"3/sdp/pb/pb-p-20240101-1", "4/sdp/pb/pb-p-20240101-1/state", "3/sdp/flow/pb-p-20240101-1:k:n"}},
+		{"/a/b", []string{"4/a/b/pb/pb-p-20240101-1", "5/a/b/pb/pb-p-20240101-1/state", "4/a/b/flow/pb-p-20240101-1:k:n"}},
+	}
+	for _, c := range cases {
+		t.Run("prefix="+c.prefix, func(t *testing.T) {
+			s := newMemoryForTest(t)
+			cfg := newTestConfig(t, s, c.prefix)
+			must(t, cfg.Txn(ctx, func(tx *Txn) error {
+				if err := tx.ProcessingBlocks().Create(&ProcessingBlock{Key: "pb-p-20240101-1"}); err != nil {
+					return err
+				}
+				if err := tx.ProcessingBlocks().State("pb-p-20240101-1").Create(nil); err != nil {
+					return err
+				}
+				return tx.Flows().Create(&Flow{Key: FlowKey{PBID: "pb-p-20240101-1", Kind: "k", Name: "n"}})
+			}))
+			for _, k := range c.want {
+				if rawGet(t, s, k) == nil {
+					t.Errorf("store key %s missing", k)
+				}
+			}
+			var got []string
+			must(t, cfg.Txn(ctx, func(tx *Txn) (err error) {
+				got, err = tx.ProcessingBlocks().ListKeys("")
+				return err
+			}))
+			if !reflect.DeepEqual(got, []string{"pb-p-20240101-1"}) {
+				t.Errorf("listed %v", got)
+			}
+			// A bare DB.Txn sees the entities only without a prefix.
+			must(t, cfg.DB().Txn(ctx, func(tx *Txn) (err error) {
+				got, err = tx.ProcessingBlocks().ListKeys("")
+				return err
+			}))
+			if (len(got) == 1) != (c.prefix == "") {
+				t.Errorf("bare DB.Txn listed %v", got)
+			}
+		})
+	}
+}
+
+// TestEntityCodecRules: int/float kept apart, ints accepted for float
+// fields, Extra never overrides a modelled field, non-dict values rejected.
+func TestEntityCodecRules(t *testing.T) {
+	var eb ExecutionBlock
+	must(t, DecodeEntityJSON([]byte(`{"key": "eb-a-20240101-1", "max_length": 60, "context": {"a": 1, "b": 1.0}}`), &eb))
+	if eb.MaxLength != 60 {
+		t.Errorf("max_length %v", eb.MaxLength)
+	}
+	b, err := EntityJSON(&eb)
+	must(t, err)
+	for _, want := range []string{`"max_length": 60.0`, `"a": 1,`, `"b": 1.0`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("%s missing from\n%s", want, b)
+		}
+	}
+	pb := ProcessingBlock{Key: "pb-a-20240101-1", Extra: Extra{"key": pyval.Str("shadow"), "z": pyval.IntOf(1)}}
+	b, err = EntityJSON(&pb)
+	must(t, err)
+	if !strings.Contains(string(b), `"key": "pb-a-20240101-1"`) || !strings.Contains(string(b), `"z": 1`) {
+		t.Errorf("extra handling:\n%s", b)
+	}
+	if _, err := (&State{}).structBytes([]string{"x"}); err == nil {
+		t.Error("a list accepted as a state")
+	}
+}
