@@ -145,6 +145,14 @@ func (c Collection[E, K]) Delete(k K) error {
 	return deleteTree(c.tx, p)
 }
 
+// checkListPrefix rejects a key prefix that would list another level.
+func checkListPrefix(entity, prefix string) error {
+	if strings.Contains(prefix, "/") {
+		return &KeyError{Entity: entity, Value: prefix, Reason: "a key prefix must not contain '/'"}
+	}
+	return nil
+}
+
 func deleteTree(tx *Txn, p string) error {
 	if err := tx.Delete(p); err != nil {
 		return err
@@ -166,6 +174,9 @@ func deleteTree(tx *Txn, p string) error {
 // is the parts joined by ':', so ListKeys(pbID+":") lists the flows of one
 // processing block. Stored keys that do not parse are skipped.
 func (c Collection[E, K]) ListKeys(prefix string) ([]K, error) {
+	if err := checkListPrefix(c.t.name, prefix); err != nil {
+		return nil, err
+	}
 	base := c.tx.entityScope().prefix + c.t.prefix + "/"
 	paths, err := c.tx.List(base + prefix)
 	if err != nil {

@@ -189,6 +189,9 @@ func (c DictCollection) Delete(key string) error { return c.Entry(key).Delete() 
 
 // ListKeys lists the keys starting with prefix, sorted.
 func (c DictCollection) ListKeys(prefix string) ([]string, error) {
+	if err := checkListPrefix(c.name, prefix); err != nil {
+		return nil, err
+	}
 	base := c.tx.entityScope().prefix + c.prefix + "/"
 	paths, err := c.tx.List(base + prefix)
 	if err != nil {
