@@ -56,14 +56,17 @@ func (o Owner) JSON() []byte {
 	return b
 }
 
-// Config is a client of the configuration database (Python's Config
-// without the entity methods): a DB, the global prefix entity paths are
-// placed under, this client's owner identity, and a lazily granted client
-// lease that is kept alive in the background and revoked by Close.
+// Config is a client of the configuration database (Python's Config): a
+// DB, the global prefix entity paths are placed under, this client's owner
+// identity, and a lazily granted client lease that is kept alive in the
+// background and revoked by Close. Transactions run through Config.Txn
+// and Config.Watcher reach the entities with the typed helpers
+// (tx.ProcessingBlocks(), tx.Flows(), …).
 type Config struct {
-	db     *DB
-	prefix string
-	owner  Owner
+	db        *DB
+	prefix    string
+	owner     Owner
+	component string // component_name: names the keep-alive key
 
 	mu     sync.Mutex
 	lease  Lease
@@ -76,9 +79,10 @@ type Config struct {
 type Option func(*configOptions)
 
 type configOptions struct {
-	prefix string
-	owner  *Owner
-	dbOpts []DBOption
+	prefix    string
+	owner     *Owner
+	component string
+	dbOpts    []DBOption
 }
 
 // WithGlobalPrefix places every entity path under prefix ("" or a path
@@ -111,7 +115,7 @@ func New(store kv.KV, opts ...Option) (*Config, error) {
 		owner = *o.owner
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Config{db: NewDB(store, o.dbOpts...), prefix: o.prefix, owner: owner, ctx: ctx, cancel: cancel}, nil
+	return &Config{db: NewDB(store, o.dbOpts...), prefix: o.prefix, owner: owner, component: o.component, ctx: ctx, cancel: cancel}, nil
 }
 
 // DB returns the backend layer.
@@ -170,9 +174,11 @@ func (c *Config) ClientLease(ctx context.Context) (Lease, error) {
 	return l, nil
 }
 
-// Txn runs a transaction (DB.Txn).
+// Txn runs a transaction (DB.Txn) whose entity helpers
+// (tx.ProcessingBlocks() …) use this Config's global prefix, owner and
+// client lease.
 func (c *Config) Txn(ctx context.Context, fn func(tx *Txn) error, opts ...TxnOption) error {
-	return c.db.Txn(ctx, fn, opts...)
+	return c.db.Txn(ctx, withScope(c.entityScope(), fn), opts...)
 }
 
 // Close revokes the client lease, stops keeping leases alive and closes

@@ -23,6 +23,17 @@
 // changes. Config adds the global prefix, the owner identity and the
 // client lease.
 //
+// # Entities
+//
+// The SDP entities of ska-sdp-config 1.x (processing and execution
+// blocks, deployments, script definitions, flows, dependencies,
+// components, LMC entries, the system definition) are Go structs stored
+// with Python's exact bytes. Inside a transaction tx.ProcessingBlocks(),
+// tx.Flows() and the other collections get, create, update, list and
+// delete them, and reach their state and owner entries; Config.SetAlive
+// keeps a component's leased keep-alive key. docs/config-compat.md lists
+// every path and field with the evidence for it.
+//
 // # Differences from ska-sdp-config 0.3.2
 //
 //   - A recursive Delete without MaxDepth reaches every level (0.3.2: 15

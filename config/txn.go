@@ -53,6 +53,7 @@ type Txn struct {
 	writes     map[string]*writeEntry
 	writeOrder []*writeEntry
 	onCommit   []func()
+	scope      *entityScope // global prefix, owner, client lease for entity helpers
 
 	done      bool  // the attempt is over
 	committed bool  // the last attempt committed

@@ -39,8 +39,9 @@ func Timeout(d time.Duration) WatcherOption { return func(w *Watcher) { w.timeou
 // the loop once. Store watches are kept across iterations while still
 // needed.
 type Watcher struct {
-	db  *DB
-	ctx context.Context
+	db    *DB
+	ctx   context.Context
+	scope *entityScope // set by Config.Watcher
 
 	mu        sync.Mutex
 	timeout   time.Duration
@@ -121,7 +122,7 @@ func (db *DB) Watcher(ctx context.Context, opts ...WatcherOption) iter.Seq2[*Wat
 // read joins the set the watcher waits on at the end of this iteration.
 // (Transactions of one iteration commit independently of each other.)
 func (w *Watcher) Txn(ctx context.Context, fn func(tx *Txn) error, opts ...TxnOption) error {
-	return w.db.runTxn(ctx, fn, opts, w.record)
+	return w.db.runTxn(ctx, withScope(w.scope, fn), opts, w.record)
 }
 
 // Trigger wakes the watcher: the current or next wait ends at once. Safe
