@@ -220,6 +220,7 @@ type Exchange struct {
 	in, processed, out, errs atomic.Uint64
 	lastIn, lastOut          atomic.Int64
 
+	lifeMu     sync.Mutex
 	mu         sync.Mutex
 	state      State
 	err        error
@@ -272,9 +273,14 @@ func (e *Exchange) Sink() Sink { return e.sink }
 // Start starts the sink, then the sources. If one fails, what was started is
 // stopped again, the exchange is failed and the error returned.
 func (e *Exchange) Start(ctx context.Context) error {
+	// lifeMu serialises Start and Stop; mu is only held briefly, so Stats
+	// stays readable while a slow source connects.
+	e.lifeMu.Lock()
+	defer e.lifeMu.Unlock()
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	switch e.state {
+	state := e.state
+	e.mu.Unlock()
+	switch state {
 	case StateNew:
 	case StateStopped:
 		return ErrStopped
@@ -298,11 +304,15 @@ func (e *Exchange) Start(ctx context.Context) error {
 			return e.failStart(err)
 		}
 	}
+	e.mu.Lock()
 	e.state = StateStarted
+	e.mu.Unlock()
 	return nil
 }
 
 func (e *Exchange) failStart(err error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.errs.Add(1)
 	e.state = StateFailed
 	e.err = err
@@ -488,6 +498,8 @@ func (e *Exchange) abortRun() {
 // stopping the sources and the sink; the run's own error is Run's result
 // (and in Stats). Calling Stop again returns nil.
 func (e *Exchange) Stop(ctx context.Context) error {
+	e.lifeMu.Lock()
+	defer e.lifeMu.Unlock()
 	e.mu.Lock()
 	if e.stopCalled {
 		e.mu.Unlock()

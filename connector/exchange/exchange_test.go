@@ -535,6 +535,9 @@ func TestGroup(t *testing.T) {
 		if err := g2.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
+		for other.Stats().In == 0 {
+			runtime.Gosched()
+		}
 		if err := g1.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -576,4 +579,37 @@ func TestGroup(t *testing.T) {
 		}
 		<-g.Done()
 	})
+}
+
+// blockingStartSource blocks in Start until released.
+type blockingStartSource struct {
+	seqSource
+	release chan struct{}
+}
+
+func (s *blockingStartSource) Start(ctx context.Context) error {
+	<-s.release
+	return nil
+}
+
+// Stats does not wait for a slow Start (a Kafka source connecting).
+func TestStatsDuringSlowStart(t *testing.T) {
+	ctx := context.Background()
+	src := &blockingStartSource{seqSource: seqSource{id: 1, n: 1}, release: make(chan struct{})}
+	x, _ := New([]Source{src}, nil, &recSink{})
+	started := make(chan error, 1)
+	go func() { started <- x.Start(ctx) }()
+	if st := x.Stats(); st.State != StateNew {
+		t.Errorf("state during Start %v", st.State)
+	}
+	close(src.release)
+	if err := <-started; err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
