@@ -275,19 +275,19 @@ func structuredDescr(l pyval.List, path string, probs *[]Problem, depth int) pyv
 			*probs = append(*probs, Problem{Path: p + "[1]", Msg: "want a dtype string or a structured list, got " + show(entry[1])})
 		}
 		if len(entry) == 3 {
-			switch sh := entry[2].(type) {
-			case pyval.Int:
-				t[2] = sh
-			case pyval.List:
+			if n, ok := asInt(entry[2]); ok {
+				t[2] = pyval.IntOf(n)
+			} else if sh, ok := entry[2].(pyval.List); ok {
 				tt := make(pyval.Tuple, len(sh))
-				for j, n := range sh {
-					if _, ok := n.(pyval.Int); !ok {
-						*probs = append(*probs, Problem{Path: p + "[2][" + strconv.Itoa(j) + "]", Msg: "want an integer, got " + show(n)})
+				for j, e := range sh {
+					n, ok := asInt(e)
+					if !ok {
+						*probs = append(*probs, Problem{Path: p + "[2][" + strconv.Itoa(j) + "]", Msg: "want an integer, got " + show(e)})
 					}
-					tt[j] = n
+					tt[j] = pyval.IntOf(n)
 				}
 				t[2] = tt
-			default:
+			} else {
 				*probs = append(*probs, Problem{Path: p + "[2]", Msg: "want a sub-array shape (an integer or a list of integers), got " + show(entry[2])})
 			}
 		}
