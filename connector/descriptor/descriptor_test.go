@@ -248,30 +248,30 @@ func TestParseProblems(t *testing.T) {
 		}, false},
 		{"group path", []byte(`{"exchanges": {"pb-1": [{` + memSource + `, "sink": {"type": "InMemorySink"}}]}}`), nil, []string{`exchanges["pb-1"][0].sink.key: required field is missing`}, false},
 		{"source list item", minimal(memSource[:len(`"source": `)] + `[{"type": "InMemorySource", "data": []}, {"type": "InMemorySource"}], ` + memSink), nil, []string{"exchanges[0].source[1].data: required field is missing"}, false},
-		{"etype number out of range", minimal(`"source": {"type": "TangoSubscriptionSource", "device_name": "a/b/c", "attribute_name": "x", "etype": 9}, `+memSink), nil, []string{"exchanges[0].source.etype: 9 is not a Tango event type number"}, false},
-		{"etype unknown name", minimal(`"source": {"type": "TangoSubscriptionSource", "device_name": "a/b/c", "attribute_name": "x", "etype": "NO_EVENT"}, `+memSink), nil, []string{`exchanges[0].source.etype: "NO_EVENT" is not one of CHANGE_EVENT`}, false},
-		{"int field float", minimal(memSource+`, "sink": {"type": "TangoArrayScatterAttributeSink", "attribute_names": ["a"], "axis": 1.5}`), nil, []string{"exchanges[0].sink.axis: want an integer, got 1.5"}, false},
-		{"null not allowed", minimal(memSource+`, "sink": {"type": "KafkaProducerSink", "servers": "h:1", "topic": "t", "message_max_bytes": null}`), nil, []string{"exchanges[0].sink.message_max_bytes: want an integer, got null"}, false},
-		{"nan delay", minimal(`"source": {"type": "InMemorySource", "data": [], "delay": NaN}, `+memSink), nil, []string{"exchanges[0].source.delay: want a finite number"}, false},
-		{"slices item", minimal(memSource+`, "sink": {"type": "KafkaProducerSink", "servers": "h:1", "topic": "t", "timestamp_options": {"slices": [0, 1.5]}}`), nil, []string{"exchanges[0].sink.timestamp_options.slices[1]: want an integer index"}, false},
-		{"pipe without type", minimal(memSource+`, "pipe": {}, `+memSink), nil, []string{"exchanges[0].pipe.type: required field is missing (the pipe kind: one of DefaultPipe, BufferWithTimePipe)"}, false},
-		{"structured field name", minimal(`"dtype": [[1, "<f8"]], `+memSource+", "+memSink), nil, []string{"exchanges[0].dtype[0][0]: want a field name string"}, false},
-		{"nested structured", minimal(`"dtype": [["a", [["b", 2]]]], `+memSource+", "+memSink), nil, []string{"exchanges[0].dtype[0][1][0][1]: want a dtype string or a structured list"}, false},
+		{"etype number out of range", minimal(`"source": {"type": "TangoSubscriptionSource", "device_name": "a/b/c", "attribute_name": "x", "etype": 9}, ` + memSink), nil, []string{"exchanges[0].source.etype: 9 is not a Tango event type number"}, false},
+		{"etype unknown name", minimal(`"source": {"type": "TangoSubscriptionSource", "device_name": "a/b/c", "attribute_name": "x", "etype": "NO_EVENT"}, ` + memSink), nil, []string{`exchanges[0].source.etype: "NO_EVENT" is not one of CHANGE_EVENT`}, false},
+		{"int field float", minimal(memSource + `, "sink": {"type": "TangoArrayScatterAttributeSink", "attribute_names": ["a"], "axis": 1.5}`), nil, []string{"exchanges[0].sink.axis: want an integer, got 1.5"}, false},
+		{"null not allowed", minimal(memSource + `, "sink": {"type": "KafkaProducerSink", "servers": "h:1", "topic": "t", "message_max_bytes": null}`), nil, []string{"exchanges[0].sink.message_max_bytes: want an integer, got null"}, false},
+		{"nan delay", minimal(`"source": {"type": "InMemorySource", "data": [], "delay": NaN}, ` + memSink), nil, []string{"exchanges[0].source.delay: want a finite number"}, false},
+		{"slices item", minimal(memSource + `, "sink": {"type": "KafkaProducerSink", "servers": "h:1", "topic": "t", "timestamp_options": {"slices": [0, 1.5]}}`), nil, []string{"exchanges[0].sink.timestamp_options.slices[1]: want an integer index"}, false},
+		{"pipe without type", minimal(memSource + `, "pipe": {}, ` + memSink), nil, []string{"exchanges[0].pipe.type: required field is missing (the pipe kind: one of DefaultPipe, BufferWithTimePipe)"}, false},
+		{"structured field name", minimal(`"dtype": [[1, "<f8"]], ` + memSource + ", " + memSink), nil, []string{"exchanges[0].dtype[0][0]: want a field name string"}, false},
+		{"nested structured", minimal(`"dtype": [["a", [["b", 2]]]], ` + memSource + ", " + memSink), nil, []string{"exchanges[0].dtype[0][1][0][1]: want a dtype string or a structured list"}, false},
 
 		// Checks the schema cannot express.
-		{"unknown dtype", minimal(`"dtype": "float65", `+memSource+", "+memSink), nil, []string{`exchanges[0].dtype: "float65" is not a dtype`}, true},
-		{"unknown field dtype", minimal(`"dtype": [["a", "nope"]], `+memSource+", "+memSink), nil, []string{`exchanges[0].dtype[0][1]: "nope" is not a dtype`}, true},
-		{"duplicate field", minimal(`"dtype": [["a", "<f8"], ["a", "<i4"]], `+memSource+", "+memSink), nil, []string{`exchanges[0].dtype: `, "twice"}, true},
-		{"bytes not scalar", minimal(`"dtype": "bytes", "shape": [2], `+memSource+", "+memSink), nil, []string{`exchanges[0].shape: dtype "bytes" is scalar only`}, true},
-		{"object attribute not scalar", minimal(memSource+`, "sink": {"type": "TangoObjectScatterAttributeSink", "attributes": [{"attribute_name": "a", "dtype": "object_", "shape": [3]}]}`), nil, []string{`exchanges[0].sink.attributes[0].shape: dtype "object_" is scalar only`}, true},
-		{"no sources", minimal(`"source": [], `+memSink), nil, []string{"exchanges[0].source: an exchange needs at least one source"}, true},
-		{"scatter lengths", minimal(memSource+`, "sink": {"type": "TangoArrayScatterAttributeSink", "attribute_names": ["a", "b"], "attribute_shape_names": ["s"], "indices": [1, 2]}`), nil, []string{
+		{"unknown dtype", minimal(`"dtype": "float65", ` + memSource + ", " + memSink), nil, []string{`exchanges[0].dtype: "float65" is not a dtype`}, true},
+		{"unknown field dtype", minimal(`"dtype": [["a", "nope"]], ` + memSource + ", " + memSink), nil, []string{`exchanges[0].dtype[0][1]: "nope" is not a dtype`}, true},
+		{"duplicate field", minimal(`"dtype": [["a", "<f8"], ["a", "<i4"]], ` + memSource + ", " + memSink), nil, []string{`exchanges[0].dtype: `, "twice"}, true},
+		{"bytes not scalar", minimal(`"dtype": "bytes", "shape": [2], ` + memSource + ", " + memSink), nil, []string{`exchanges[0].shape: dtype "bytes" is scalar only`}, true},
+		{"object attribute not scalar", minimal(memSource + `, "sink": {"type": "TangoObjectScatterAttributeSink", "attributes": [{"attribute_name": "a", "dtype": "object_", "shape": [3]}]}`), nil, []string{`exchanges[0].sink.attributes[0].shape: dtype "object_" is scalar only`}, true},
+		{"no sources", minimal(`"source": [], ` + memSink), nil, []string{"exchanges[0].source: an exchange needs at least one source"}, true},
+		{"scatter lengths", minimal(memSource + `, "sink": {"type": "TangoArrayScatterAttributeSink", "attribute_names": ["a", "b"], "attribute_shape_names": ["s"], "indices": [1, 2]}`), nil, []string{
 			"exchanges[0].sink.attribute_shape_names: has 1 names, but attribute_names has 2",
 			"exchanges[0].sink.indices: 2 split boundaries make 3 parts",
 		}, true},
-		{"no servers", minimal(`"source": {"type": "KafkaConsumerSource", "servers": [], "topic": "t"}, `+memSink), nil, []string{"exchanges[0].source.servers: needs at least one host:port"}, true},
+		{"no servers", minimal(`"source": {"type": "KafkaConsumerSource", "servers": [], "topic": "t"}, ` + memSink), nil, []string{"exchanges[0].source.servers: needs at least one host:port"}, true},
 
-		{"extension rejected upstream", minimal(memSource+`, "sink": {"type": "TelstateSink", "db": "memory", "key": "k"}`), []descriptor.Option{descriptor.UpstreamOnly()}, []string{`exchanges[0].sink.type: "TelstateSink" is an sdpkit extension`}, false},
+		{"extension rejected upstream", minimal(memSource + `, "sink": {"type": "TelstateSink", "db": "memory", "key": "k"}`), []descriptor.Option{descriptor.UpstreamOnly()}, []string{`exchanges[0].sink.type: "TelstateSink" is an sdpkit extension`}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
