@@ -2,6 +2,7 @@ package encoding
 
 import (
 	"errors"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -64,6 +65,9 @@ func parsePyComplex(s string) (complex128, error) {
 func pyFloat(s string) (float64, error) {
 	if s == "" || strings.ContainsAny(s, "xXpP_ \t\n") {
 		return 0, errComplexSyntax
+	}
+	if unsigned := strings.TrimLeft(s, "+-"); len(s)-len(unsigned) <= 1 && strings.EqualFold(unsigned, "nan") {
+		return math.NaN(), nil // Go's ParseFloat takes no sign on nan
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
