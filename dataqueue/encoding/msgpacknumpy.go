@@ -181,12 +181,13 @@ func appendNDArray(dst []byte, a *pyval.NDArray, sub msgpack.SubEncoder, allowDa
 	dst = append(dst, keyType...)
 	switch {
 	case dt.Fields != nil:
-		if dst, err = sub.Append(dst, dt.Descr()); err != nil {
+		if dst, err = appendDescr(dst, dt.Fields, 0); err != nil {
 			return dst, err
 		}
 	case dt.Kind == 'V':
 		// numpy's descr of a plain void dtype is [('', '|V6')].
-		if dst, err = sub.Append(dst, pyval.List{pyval.Tuple{pyval.Str(""), pyval.Str(dt.String())}}); err != nil {
+		dst = append(dst, 0x91, 0x92, 0xa0)
+		if dst, err = msgpack.AppendStr(dst, dt.String()); err != nil {
 			return dst, err
 		}
 	default:
@@ -213,6 +214,46 @@ func appendNDArray(dst []byte, a *pyval.NDArray, sub msgpack.SubEncoder, allowDa
 		return dst, err
 	}
 	return append(dst, data...), nil
+}
+
+// appendDescr writes dtype.descr for a structured dtype's fields, as
+// msgpack writes the list of tuples: [[name, type(, shape)], …], where
+// type is a dtype string or, for a nested struct, its own descr. It writes
+// directly rather than building pyval values, so that sending a record
+// allocates nothing.
+func appendDescr(dst []byte, fields []pyval.Field, depth int) ([]byte, error) {
+	if depth > 32 {
+		return dst, fmt.Errorf("%w: structured dtype nested too deeply", ErrUnsupported)
+	}
+	dst, err := msgpack.AppendArrayHeader(dst, len(fields))
+	if err != nil {
+		return dst, err
+	}
+	for _, f := range fields {
+		if f.Shape != nil {
+			dst = append(dst, 0x93)
+		} else {
+			dst = append(dst, 0x92)
+		}
+		if dst, err = msgpack.AppendStr(dst, f.Name); err != nil {
+			return dst, err
+		}
+		if f.DType.Fields != nil {
+			dst, err = appendDescr(dst, f.DType.Fields, depth+1)
+		} else {
+			dst, err = msgpack.AppendStr(dst, f.DType.String())
+		}
+		if err != nil {
+			return dst, err
+		}
+		if f.Shape != nil {
+			dst, _ = msgpack.AppendArrayHeader(dst, len(f.Shape))
+			for _, d := range f.Shape {
+				dst = msgpack.AppendInt(dst, int64(d))
+			}
+		}
+	}
+	return dst, nil
 }
 
 func appendScalar(dst []byte, s *pyval.Scalar, sub msgpack.SubEncoder) ([]byte, error) {
