@@ -17,19 +17,19 @@ import (
 
 // vector is one record of shared/vectors/dataqueues/*.jsonl.
 type vector struct {
-	Name         string          `json:"name"`
-	Desc         string          `json:"desc"`
-	Encoding     string          `json:"encoding"`
-	Value        json.RawMessage `json:"value"`
-	EncodedHex   *string         `json:"encoded_hex"`
-	Error        string          `json:"error"`
-	Decoded      json.RawMessage `json:"decoded"`
-	Direction    string          `json:"direction"`
-	Inferred     bool            `json:"inferred"`
-	UnpackbOK    *bool           `json:"python_unpackb_default_ok"`
-	EncodedText  *string         `json:"encoded_text"`
-	RoundtripOff *bool           `json:"roundtrip_exact"`
-	NPY          *struct {
+	Name           string          `json:"name"`
+	Desc           string          `json:"desc"`
+	Encoding       string          `json:"encoding"`
+	Value          json.RawMessage `json:"value"`
+	EncodedHex     *string         `json:"encoded_hex"`
+	Error          string          `json:"error"`
+	Decoded        json.RawMessage `json:"decoded"`
+	Direction      string          `json:"direction"`
+	Inferred       bool            `json:"inferred"`
+	UnpackbOK      *bool           `json:"python_unpackb_default_ok"`
+	EncodedText    *string         `json:"encoded_text"`
+	RoundtripExact *bool           `json:"roundtrip_exact"`
+	NPY            *struct {
 		HeaderLen int `json:"header_len"`
 	} `json:"npy"`
 }
@@ -108,6 +108,11 @@ func checkVector(t *testing.T, v vector) {
 	value, err := dqvalue.Parse(v.Value)
 	if err != nil {
 		t.Fatalf("value: %v", err)
+	}
+	if v.Inferred != (v.Encoding == CArray || v.Encoding == Python) {
+		// Only the connector's own encodings are our inference; the codecs
+		// and docs say so, and this keeps them honest.
+		t.Fatalf("vector of encoding %s has inferred=%v", v.Encoding, v.Inferred)
 	}
 	c := codecFor(t, v, value)
 	var want []byte
