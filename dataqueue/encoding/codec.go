@@ -25,12 +25,63 @@ const (
 	Msgpack      = "msgpack"
 )
 
+// Wire names of the queue connector's own encodings (see ConnectorCodecs).
+// They are not in NewRegistry: ska-sdp-dataqueues does not know them.
+const (
+	CArray = "carray"
+	Python = "python"
+)
+
 // ErrUnknownEncoding is returned by Registry.Lookup for a name no codec is
 // registered under.
 var ErrUnknownEncoding = errors.New("encoding: unknown encoding")
 
 // ErrDuplicate is returned by Registry.Register when the name is taken.
 var ErrDuplicate = errors.New("encoding: encoding already registered")
+
+// Errors the codecs return, wrapped with detail; test with errors.Is.
+var (
+	// ErrUnsupported: the encoding has no form for the value (Python's
+	// TypeError "can not serialize …" or "Object of type … is not JSON
+	// serializable").
+	ErrUnsupported = errors.New("encoding: value not supported by this encoding")
+	// ErrUnicode: text that the encoding cannot carry (Python's
+	// UnicodeEncodeError / UnicodeDecodeError).
+	ErrUnicode = errors.New("encoding: text not representable")
+	// ErrDatetimeArray: msgpack_numpy cannot send a C-contiguous
+	// datetime64/timedelta64 array, or a structured array holding one
+	// (Python's ValueError "cannot include dtype 'M' in a buffer"); see
+	// MsgpackNumpyCodec.AllowDatetime.
+	ErrDatetimeArray = errors.New("encoding: msgpack_numpy cannot send a contiguous datetime64/timedelta64 array")
+	// ErrObjectArray: an object (dtype 'O') array, which Python carries only
+	// as a pickle; no codec here reads or writes pickles.
+	ErrObjectArray = errors.New("encoding: object arrays are not supported")
+	// ErrInvalidData: Decode was given bytes that are not a valid message
+	// of the encoding. The error also wraps the underlying package's
+	// sentinel (msgpack.ErrTruncated, npy.ErrFormat, pyjson.ErrSyntax, …).
+	ErrInvalidData = errors.New("encoding: invalid data")
+)
+
+// An Appender is a Codec that can also encode into a caller-owned buffer,
+// for hot paths that reuse one buffer per message. AppendEncode appends the
+// encoding of v to dst and returns the extended slice; on error it returns
+// dst with nothing appended. Every built-in codec implements it.
+type Appender interface {
+	AppendEncode(dst []byte, v pyval.Value) ([]byte, error)
+}
+
+// AppendEncode encodes v with c into dst, through c's AppendEncode when c
+// is an Appender and through Encode otherwise.
+func AppendEncode(c Codec, dst []byte, v pyval.Value) ([]byte, error) {
+	if a, ok := c.(Appender); ok {
+		return a.AppendEncode(dst, v)
+	}
+	b, err := c.Encode(v)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
 
 // A Codec converts between pyval values and the bytes of one wire
 // encoding. Implementations must be safe for concurrent use, and Decode

@@ -17,6 +17,7 @@ const maxLen = math.MaxUint32
 type Encoder struct {
 	hook         EncodeHook
 	tupleAsArray bool
+	singleFloat  bool
 	maxDepth     int
 }
 
@@ -109,6 +110,9 @@ func (e *Encoder) append(dst []byte, v pyval.Value, depth int) ([]byte, error) {
 		i, _ := x.Int64() // a negative Int always fits
 		return appendNegInt(dst, i), nil
 	case pyval.Float:
+		if e.singleFloat {
+			return binary.BigEndian.AppendUint32(append(dst, 0xca), math.Float32bits(float32(x))), nil
+		}
 		return appendFloat64(dst, float64(x)), nil
 	case pyval.Str:
 		return AppendStr(dst, string(x))
@@ -378,4 +382,44 @@ func AppendTimestamp(dst []byte, t pyval.Timestamp) []byte {
 	dst = append(dst, 0xc7, 12, 0xff)
 	dst = binary.BigEndian.AppendUint32(dst, t.Nanoseconds)
 	return binary.BigEndian.AppendUint64(dst, uint64(t.Seconds))
+}
+
+// AppendBinHeader appends the header of a bin object of n bytes (bin 8, 16
+// or 32, the smallest that fits), which the caller appends next. Hooks use
+// it to write large byte payloads straight from their own buffers. It fails
+// with ErrTooLarge for n of 2^32 or more (or negative).
+func AppendBinHeader(dst []byte, n int) ([]byte, error) {
+	if n < 0 || n > maxLen {
+		return dst, fmt.Errorf("%w: bin of %d bytes", ErrTooLarge, n)
+	}
+	return appendBinHeader(dst, n), nil
+}
+
+// AppendArrayHeader appends the header of an array of n items (fixarray,
+// array 16 or 32), which the caller appends next. It fails with
+// ErrTooLarge for n of 2^32 or more (or negative).
+func AppendArrayHeader(dst []byte, n int) ([]byte, error) {
+	if n < 0 || n > maxLen {
+		return dst, fmt.Errorf("%w: array of %d items", ErrTooLarge, n)
+	}
+	return appendArrayHeader(dst, n), nil
+}
+
+// AppendMapHeader appends the header of a map of n key/value pairs
+// (fixmap, map 16 or 32), which the caller appends next. It fails with
+// ErrTooLarge for n of 2^32 or more (or negative).
+func AppendMapHeader(dst []byte, n int) ([]byte, error) {
+	if n < 0 || n > maxLen {
+		return dst, fmt.Errorf("%w: map of %d pairs", ErrTooLarge, n)
+	}
+	return appendMapHeader(dst, n), nil
+}
+
+// AppendInt appends i in the smallest form, as the encoder writes an Int:
+// fixint or uint 8…64 for i >= 0, negative fixint or int 8…64 below.
+func AppendInt(dst []byte, i int64) []byte {
+	if i >= 0 {
+		return appendUint(dst, uint64(i))
+	}
+	return appendNegInt(dst, i)
 }

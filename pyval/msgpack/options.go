@@ -59,6 +59,13 @@ func TupleAsArray(on bool) EncodeOption {
 	return encodeOptionFunc(func(e *Encoder) { e.tupleAsArray = on })
 }
 
+// SingleFloat writes every Float as float32 (ca), rounding to the nearest
+// float32, as Python's packb(use_single_float=True) does. The default, as in
+// Python, is float64 (cb), which keeps the value exactly.
+func SingleFloat(on bool) EncodeOption {
+	return encodeOptionFunc(func(e *Encoder) { e.singleFloat = on })
+}
+
 // An ExtHook decodes an ext object whose type is not -1 (timestamps are
 // always decoded natively, as Python's library does), like unpackb's
 // ext_hook. payload aliases the input: copy it to keep it beyond the call.
