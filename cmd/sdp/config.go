@@ -34,6 +34,7 @@ type configOpts struct {
 	endpoints                           string
 	prefix                              string
 	json                                bool
+	timeout                             time.Duration
 }
 
 func newConfigCmd(rc *rootConfig) *cobra.Command {
@@ -49,7 +50,8 @@ The connection comes from flags, else from ska-sdp's environment variables:
   --host      SDP_CONFIG_HOST      default 127.0.0.1
   --port      SDP_CONFIG_PORT      default 2379
   --protocol  SDP_CONFIG_PROTOCOL  http (default) or https
-  --cert      SDP_CONFIG_CERT      CA certificate (PEM) for https
+  --cert      SDP_CONFIG_CERT      PEM file for https: certificate + key (client
+                                   certificate) or certificates (CAs to trust)
   --username  SDP_CONFIG_USERNAME
   --password  SDP_CONFIG_PASSWORD
   --endpoints (none)               comma-separated URLs, instead of host/port
@@ -77,12 +79,13 @@ See docs/config-cli.md.`,
 	f.StringVar(&o.host, "host", "", "etcd host (default $SDP_CONFIG_HOST, else 127.0.0.1)")
 	f.StringVar(&o.port, "port", "", "etcd client port (default $SDP_CONFIG_PORT, else 2379)")
 	f.StringVar(&o.protocol, "protocol", "", "http or https (default $SDP_CONFIG_PROTOCOL, else http)")
-	f.StringVar(&o.cert, "cert", "", "CA certificate file for https (default $SDP_CONFIG_CERT)")
+	f.StringVar(&o.cert, "cert", "", "PEM file for https: client certificate with key, or CA certificates (default $SDP_CONFIG_CERT)")
 	f.StringVar(&o.username, "username", "", "etcd user (default $SDP_CONFIG_USERNAME)")
 	f.StringVar(&o.password, "password", "", "etcd password (default $SDP_CONFIG_PASSWORD)")
 	f.StringVar(&o.endpoints, "endpoints", "", "comma-separated etcd URLs (overrides host, port and protocol)")
 	f.StringVar(&o.prefix, "prefix", "", "global prefix of every path, such as /sdp")
 	f.BoolVar(&o.json, "json", false, "print JSON for machines")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "give up connecting, and any command but watch, after this long")
 	c.AddCommand(cfgLsCmd(o), cfgListCmd(o), cfgGetCmd(o, false), cfgGetCmd(o, true),
 		cfgCreateCmd(o), cfgUpdateCmd(o), cfgEditCmd(o), cfgDeleteCmd(o), cfgImportCmd(o))
 	return c
@@ -155,17 +158,26 @@ func (o *configOpts) openEtcd(ctx context.Context) (kv.KV, error) {
 		if certFile := o.setting(o.cert, "SDP_CONFIG_CERT", ""); certFile != "" {
 			pem, err := os.ReadFile(certFile)
 			if err != nil {
-				return nil, fmt.Errorf("reading CA certificate: %w", err)
+				return nil, fmt.Errorf("reading certificate: %w", err)
 			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("CA certificate %s: no PEM certificate found", certFile)
+			// A file with a certificate and its key is a client
+			// certificate (0.3.2's etcd3-py cert); certificates alone
+			// are the CAs to trust.
+			if pair, err := tls.X509KeyPair(pem, pem); err == nil {
+				tc.Certificates = []tls.Certificate{pair}
+			} else {
+				pool := x509.NewCertPool()
+				if !pool.AppendCertsFromPEM(pem) {
+					return nil, fmt.Errorf("certificate %s: no PEM certificate found", certFile)
+				}
+				tc.RootCAs = pool
 			}
-			tc.RootCAs = pool
 		}
 		eopts = append(eopts, etcd.WithTLS(tc))
 	}
-	s, err := etcd.Open(ctx, eps, eopts...)
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	s, err := etcd.Open(ctx, eps, append(eopts, etcd.WithDialTimeout(o.timeout))...)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to etcd at %s: %w", strings.Join(eps, ","), err)
 	}
@@ -194,8 +206,9 @@ type cfgSession struct {
 
 // withDB opens the database, runs f and closes it.
 func (o *configOpts) withDB(c *cobra.Command, f func(s *cfgSession) error) error {
-	ctx, cancel := context.WithTimeout(c.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(c.Context(), o.timeout)
 	defer cancel()
+	c.SetContext(ctx) // bounds every request the command makes
 	cfg, err := o.open(ctx)
 	if err != nil {
 		return err

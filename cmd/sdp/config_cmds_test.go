@@ -143,6 +143,10 @@ func TestConfigConnection(t *testing.T) {
 	expect(t, "--endpoints", bad.ok(t, "--backend", "etcd3", "--endpoints", "http://127.0.0.1:"+port, "get", "-q", "/k"), "v\n")
 	expect(t, "env", e.ok(t, "get", "-q", "/k"), "v\n")
 	bad.fail(t, 2, "not a number", "--backend", "etcd", "--port", "x", "ls")
+	bad.fail(t, 1, "reading certificate", "--backend", "etcd3", "--port", port, "--protocol", "https", "--cert", filepath.Join(t.TempDir(), "none.pem"), "ls")
+	garbage := writeFile(t, t.TempDir(), "garbage.pem", "not pem")
+	bad.fail(t, 1, "no PEM certificate found", "--backend", "etcd3", "--port", port, "--protocol", "https", "--cert", garbage, "ls")
+	bad.fail(t, 1, "store unavailable", "--backend", "etcd3", "--port", "1", "--timeout", "300ms", "ls")
 	mem := &cfgEnv{env: map[string]string{"SDP_CONFIG_BACKEND": "etcd3"}}
 	expect(t, "--backend memory", mem.ok(t, "--backend", "memory", "ls"), "Keys with prefix /: \n")
 }
