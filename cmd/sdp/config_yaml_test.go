@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/sdpkit/sdpkit/pyval"
@@ -77,4 +78,27 @@ func hasNaN(v pyval.Value) bool {
 		}
 	}
 	return false
+}
+
+// FuzzImportFiles: import files are user input. Parsing either format
+// never panics, and every accepted entry has a valid key path.
+func FuzzImportFiles(f *testing.F) {
+	f.Add([]byte("/a: {b: 1}\n/c: text\n"))
+	f.Add([]byte(workflowsYAML))
+	f.Add([]byte("workflows:\n- {type: batch, id: a, version: 0.1, image: i}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if entries, err := parseImport("f", data); err == nil {
+			for _, e := range entries {
+				if !strings.HasPrefix(e.path, "/") || strings.HasSuffix(e.path, "/") {
+					t.Fatalf("%q: accepted path %q", data, e.path)
+				}
+			}
+		}
+		if v, err := pyjson.FromYAML(data); err == nil {
+			order, images, err := workflowDefs(v)
+			if err == nil && len(order) != len(images) {
+				t.Fatalf("%q: %d definitions, %d images", data, len(order), len(images))
+			}
+		}
+	})
 }

@@ -175,11 +175,12 @@ func (t *Txn) IsProcessingBlockOwner(id string, owner config.Owner) (bool, error
 	if err != nil || pb == nil {
 		return false, err
 	}
-	o, err := t.tx.Get(t.path(PBPath + "/" + id + "/owner"))
+	o, err := t.getDict(PBPath + "/" + id + "/owner")
 	if err != nil || o == nil {
 		return false, err
 	}
-	return string(o) == string(owner.JSON()), nil
+	// Compare values, not bytes: another writer may format differently.
+	return pyval.Equal(o, owner.Dict()), nil
 }
 
 // TakeProcessingBlock claims the block for owner: creates its owner key
