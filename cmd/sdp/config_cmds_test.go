@@ -302,6 +302,11 @@ func TestConfigCompatForms(t *testing.T) {
 		t.Errorf("pb stored %q", v)
 	}
 	expect(t, "get pb", e.ok(t, "get", "pb", pbID), "/pb/"+pbID+" = "+v+"\n/pb/"+pbID+"/state = {\"status\": \"FINISHED\"}\n")
+	var arr []map[string]any
+	if err := json.Unmarshal([]byte(e.ok(t, "get", "--json", "pb", pbID)), &arr); err != nil || len(arr) != 2 || arr[1]["key"] != "/pb/"+pbID+"/state" {
+		t.Errorf("get --json pb: %v %v", arr, err)
+	}
+	expect(t, "watch PATH/", e.ok(t, "watch", "--count", "1", "/pb/"+pbID+"/"), "/pb/"+pbID+"/state = {\"status\": \"FINISHED\"}\n")
 	expect(t, "get pb without id", e.ok(t, "get", "pb"), "Cannot 'get' processing block without its ID. Run 'ska-sdp get pb <pb_id>'\n")
 	expect(t, "list pb date", e.ok(t, "list", "pb", date), "Processing blocks for date "+date+": \n/pb/"+pbID+"\n/pb/"+pbID+"/state\n")
 	expect(t, "list pb other date", e.ok(t, "list", "pb", "19990101"), "Processing blocks for date 19990101: \n")

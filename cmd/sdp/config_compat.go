@@ -379,8 +379,9 @@ func (s *cfgSession) readAll(tx *config.Txn, keys []string, contains string) ([]
 }
 
 // render prints entries as get does: "key = value" (value "None" when
-// missing), only values with quiet, or JSON.
-func (s *cfgSession) render(entries []config.Entry, quiet bool) string {
+// missing), only values with quiet, or JSON: one object for a single key,
+// else an array.
+func (s *cfgSession) render(entries []config.Entry, quiet, single bool) string {
 	var b strings.Builder
 	if s.o.json {
 		list := make([]map[string]any, 0, len(entries))
@@ -388,7 +389,7 @@ func (s *cfgSession) render(entries []config.Entry, quiet bool) string {
 			list = append(list, map[string]any{"key": s.rel(e.Path), "value": jsonValue(e.Value)})
 		}
 		var one any = list
-		if len(list) == 1 {
+		if single && len(list) == 1 {
 			one = list[0]
 		}
 		enc, _ := jsonLine(one)
@@ -426,7 +427,8 @@ func cfgGetCmd(o *configOpts, watch bool) *cobra.Command {
 
 ska-sdp forms: ` + verb + ` pb ID prints every key under /pb containing ID;
 ` + verb + ` workflow|sbi|deployment|subarray ID and ` + verb + ` master read that entity.
---json prints {"key": …, "value": text or null} (an array for several keys).`,
+--json prints {"key": …, "value": text or null} (an array of them for
+pb ID and PATH/).`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			t, err := parseGetArgs(args, verb)
@@ -448,7 +450,7 @@ ska-sdp forms: ` + verb + ` pb ID prints every key under /pb containing ID;
 					if err != nil {
 						return err
 					}
-					_, err = fmt.Fprint(s.out, s.render(entries, quiet))
+					_, err = fmt.Fprint(s.out, s.render(entries, quiet, t.key != ""))
 					return err
 				})
 			}
@@ -492,7 +494,7 @@ func (o *configOpts) watch(c *cobra.Command, t getTarget, quiet bool, count int)
 			}
 			return pyErrors(err)
 		}
-		out := s.render(entries, quiet)
+		out := s.render(entries, quiet, t.key != "")
 		if printed > 0 && out == last {
 			continue
 		}

@@ -96,7 +96,7 @@ func (s *cfgSession) edit(c *cobra.Command, key, editor string) error {
 	}
 	argv := strings.Fields(editor)
 	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], name)...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.InOrStdin(), c.ErrOrStderr(), c.ErrOrStderr()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.InOrStdin(), c.OutOrStdout(), c.ErrOrStderr()
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("editor %q: %w", editor, err)
 	}
