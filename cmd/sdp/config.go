@@ -435,7 +435,7 @@ PB_ID VALUE, update master VALUE, update subarray N VALUE (values verbatim).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			if obj, ok := objectOf(args[0]); ok {
-				key, rest, err := o.compatKey(obj, args[1:], "update")
+				key, rest, err := compatKey(obj, args[1:], "update")
 				if err != nil {
 					return err
 				}

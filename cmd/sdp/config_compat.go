@@ -38,7 +38,7 @@ func objectOf(arg string) (object, bool) {
 
 // compatKey builds the key of an ska-sdp "OBJ [ID]" argument pair and
 // returns the arguments after it.
-func (o *configOpts) compatKey(obj object, args []string, verb string) (string, []string, error) {
+func compatKey(obj object, args []string, verb string) (string, []string, error) {
 	switch obj.name {
 	case "master":
 		return obj.path, args, nil
@@ -140,7 +140,7 @@ func (o *configOpts) compatCreate(c *cobra.Command, obj object, args []string) e
 			return err
 		})
 	}
-	key, rest, err := o.compatKey(obj, args, "create")
+	key, rest, err := compatKey(obj, args, "create")
 	if err != nil {
 		return err
 	}
@@ -160,7 +160,7 @@ func (o *configOpts) compatDelete(c *cobra.Command, obj object, args []string, a
 		if obj.name == "master" || obj.name == "pb-state" {
 			return usageError{fmt.Errorf("delete %s: not supported; give the path", obj.name)}
 		}
-		key, rest, err := o.compatKey(obj, args, "delete")
+		key, rest, err := compatKey(obj, args, "delete")
 		if err != nil {
 			return err
 		}
@@ -264,11 +264,7 @@ path is a string prefix at its level, as in ska-sdp (list sbi also lists
 				}
 			}
 			return o.withDB(c, func(s *cfgSession) error {
-				full := s.full(path)
-				if path == "/" && s.cfg.GlobalPrefix() != "" {
-					full = s.cfg.GlobalPrefix() + "/"
-				}
-				entries, _, err := s.db.List(c.Context(), full, config.Recurse(8))
+				entries, _, err := s.db.List(c.Context(), s.full(path), config.Recurse(8))
 				if err != nil {
 					return err
 				}
@@ -311,8 +307,7 @@ func parseGetArgs(args []string, verb string) (getTarget, error) {
 			}
 			return getTarget{pbID: args[1]}, nil
 		}
-		var o configOpts
-		key, rest, err := o.compatKey(obj, args[1:], verb)
+		key, rest, err := compatKey(obj, args[1:], verb)
 		if err != nil {
 			return getTarget{}, err
 		}

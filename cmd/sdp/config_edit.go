@@ -35,7 +35,7 @@ edit master, edit subarray N.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			key := args[0]
 			if obj, ok := objectOf(args[0]); ok {
-				k, rest, err := o.compatKey(obj, args[1:], "edit")
+				k, rest, err := compatKey(obj, args[1:], "edit")
 				if err != nil {
 					return err
 				}
