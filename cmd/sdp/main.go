@@ -4,6 +4,7 @@
 //
 //	sdp demo                     a tour of the telescope state
 //	sdp telstate --db FILE ...   query and edit telescope state
+//	sdp config ...               query and edit the configuration database
 //	sdp connector validate FILE  check queue connector descriptors
 package main
 
@@ -16,6 +17,8 @@ import (
 	"os/signal"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sdpkit/sdpkit/config/kv"
 )
 
 func main() {
@@ -27,13 +30,41 @@ func main() {
 		if !errors.As(err, &re) {
 			fmt.Fprintf(os.Stderr, "sdp: %v\n", err)
 		}
-		var ue usageError
-		if errors.As(err, &ue) || !errors.As(err, &re) {
-			os.Exit(2) // unknown commands and bad arguments
-		}
-		os.Exit(1)
 	}
+	os.Exit(exitCode(err))
 }
+
+// exitCode is the exit status for the error a command returned: 0 for
+// none, 2 for unknown commands and bad arguments, 1 for other failures.
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var re reportedError
+	var ue usageError
+	if errors.As(err, &ue) || !errors.As(err, &re) {
+		return 2
+	}
+	return 1
+}
+
+// rootConfig is what the commands take from their environment; tests
+// replace it.
+type rootConfig struct {
+	getenv func(string) string
+	// memory, if set, is the store of the memory config backend, shared
+	// by every run (otherwise each run starts empty).
+	memory kv.KV
+}
+
+// rootOption configures newRootCmd.
+type rootOption func(*rootConfig)
+
+// withEnv makes the commands read environment variables from env.
+func withEnv(env func(string) string) rootOption { return func(c *rootConfig) { c.getenv = env } }
+
+// withMemoryStore sets the store of the memory config backend.
+func withMemoryStore(s kv.KV) rootOption { return func(c *rootConfig) { c.memory = s } }
 
 // usageError marks errors in how the command was called (exit status 2).
 type usageError struct{ error }
@@ -45,7 +76,11 @@ type reportedError struct{ error }
 
 func (e reportedError) Unwrap() error { return e.error }
 
-func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+func newRootCmd(stdout, stderr io.Writer, opts ...rootOption) *cobra.Command {
+	rc := &rootConfig{getenv: os.Getenv}
+	for _, o := range opts {
+		o(rc)
+	}
 	root := &cobra.Command{
 		Use:           "sdp",
 		Short:         "sdpkit: the data layer of the radio-telescope Science Data Processor",
@@ -59,7 +94,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		fmt.Fprintf(stderr, "%s: %v\n%s", c.CommandPath(), err, c.UsageString())
 		return reportedError{usageError{err}}
 	})
-	root.AddCommand(newTelstateCmd(), newDemoCmd(), newBenchCmd(), newConnectorCmd())
+	root.AddCommand(newTelstateCmd(), newDemoCmd(), newBenchCmd(), newConfigCmd(rc), newConnectorCmd())
 	wrapErrors(root, stderr)
 	return root
 }
