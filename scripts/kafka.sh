@@ -25,7 +25,7 @@ if [ ! -f "$marker" ]; then
   echo "kafka.sh: fetching Apache Kafka $version jars into $libs" >&2
   tmp=$(mktemp -d "${libs%/}.tmp.XXXXXX" 2>/dev/null || { mkdir -p "$(dirname "$libs")"; mktemp -d "${libs%/}.tmp.XXXXXX"; })
   trap 'rm -rf "$tmp"' EXIT
-  mvn -B -q -f "$pom" dependency:copy-dependencies \
+  mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$tmp" >&2
   touch "$tmp/.sdpkit-kafka-$version"
   # Replace the directory in one step, so a run killed half-way leaves
