@@ -24,9 +24,15 @@ marker=$libs/.sdpkit-kafka-$version
 if [ ! -f "$marker" ]; then
   echo "kafka.sh: fetching Apache Kafka $version jars into $libs" >&2
   tmp=$(mktemp -d "${libs%/}.tmp.XXXXXX" 2>/dev/null || { mkdir -p "$(dirname "$libs")"; mktemp -d "${libs%/}.tmp.XXXXXX"; })
-  trap 'rm -rf "$tmp"' EXIT
-  mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$tmp" >&2
+  trap 'rm -rf "$tmp" "$tmp.log"' EXIT
+  # Maven's output is noise unless it fails; then it is the diagnosis.
+  if ! mvn -B -q -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
+    cat "$tmp.log" >&2
+    rm -f "$tmp.log"
+    exit 1
+  fi
+  rm -f "$tmp.log"
   touch "$tmp/.sdpkit-kafka-$version"
   # Replace the directory in one step, so a run killed half-way leaves
   # either nothing or a complete set.
