@@ -22,29 +22,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// Kafka brokers for tests.
-//
-// Two kinds of broker serve the same interface, KafkaBroker:
-//
-//   - Kafka / SharedKafka: a real Apache Kafka broker (KafkaVersion), one
-//     JVM running a single-node KRaft cluster (combined broker and
-//     controller) on two free loopback ports, from the jars that
-//     scripts/kafka.sh fetches from Maven Central. Starting one takes
-//     seconds, so most tests share one per test binary (SharedKafka) and
-//     give each test its own topics (Topic, NewTopic). Tests that restart or
-//     reconfigure the broker start their own (Kafka).
-//   - KFake: franz-go's in-process fake broker (pkg/kfake), ready in a
-//     millisecond; good for protocol-level tests, not a proof of
-//     compatibility with the real broker.
-//
-// Interop peers: Kcat(t) gives Debian's kcat (librdkafka); Python(t,
-// "aiokafka") gives the peers' virtualenv, which scripts/peers.sh fills from
-// scripts/requirements-peers.txt. A package's Python peer scripts live in its
-// testdata directory (for example dataqueue/interop/testdata/peer.py).
-//
-// Without the jars (or java, or kcat) a test is skipped, or fails when
-// SDP_REQUIRE_PEERS=1, as `make test` sets it.
-
 // KafkaVersion is the Apache Kafka release that scripts/kafka/pom.xml pins;
 // a test checks that the two agree.
 const KafkaVersion = "4.1.1"
