@@ -21,7 +21,15 @@ libs=${SDP_KAFKA_LIBS:-${XDG_CACHE_HOME:-$HOME/.cache}/sdpkit/kafka-$version/lib
 # The marker names the version so that a directory given by SDP_KAFKA_LIBS
 # and filled for another version is not mistaken for this one.
 marker=$libs/.sdpkit-kafka-$version
-if [ ! -f "$marker" ]; then
+if [ ! -f "$marker" ] && [ -n "${SDP_KAFKA_LIBS:-}" ] && compgen -G "$libs/kafka_2.13-*.jar" >/dev/null; then
+  # A directory of jars made some other way (a Kafka distribution's libs/):
+  # used as it is, never replaced.
+  echo "kafka.sh: using the jars in $libs as they are" >&2
+elif [ ! -f "$marker" ]; then
+  if [ -d "$libs" ] && [ -n "$(ls -A "$libs")" ]; then
+    echo "kafka.sh: $libs is neither empty nor a set this script made; remove it or set SDP_KAFKA_LIBS" >&2
+    exit 1
+  fi
   echo "kafka.sh: fetching Apache Kafka $version jars into $libs" >&2
   tmp=$(mktemp -d "${libs%/}.tmp.XXXXXX" 2>/dev/null || { mkdir -p "$(dirname "$libs")"; mktemp -d "${libs%/}.tmp.XXXXXX"; })
   trap 'rm -rf "$tmp" "$tmp.log"' EXIT
