@@ -93,6 +93,8 @@ func WithKafkaJVMArgs(args ...string) KafkaOption {
 }
 
 // kafkaDefaults are the broker properties for fast, single-node tests.
+// message.max.bytes keeps Kafka's default (1 MiB), as in production; a test
+// of bigger records starts its own broker with WithKafkaConfig.
 func kafkaDefaults() map[string]string {
 	return map[string]string{
 		"num.partitions":                                   "1",
@@ -108,9 +110,11 @@ func kafkaDefaults() map[string]string {
 		"group.initial.rebalance.delay.ms":                 "0",
 		"auto.create.topics.enable":                        "false",
 		"delete.topic.enable":                              "true",
-		// Small segments and indexes: many short-lived topics per run.
-		"log.segment.bytes":               strconv.Itoa(16 << 20),
-		"log.index.size.max.bytes":        strconv.Itoa(1 << 20),
+		// Small segments and indexes: a run makes many short-lived topics,
+		// and each preallocates its index files.
+		"log.segment.bytes":        strconv.Itoa(16 << 20),
+		"log.index.size.max.bytes": strconv.Itoa(1 << 20),
+		// No retention sweeps while tests run.
 		"log.retention.check.interval.ms": "600000",
 	}
 }
