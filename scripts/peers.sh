@@ -11,4 +11,4 @@ if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$top/scripts/requirements-peers.txt"
-"$venv/bin/python" -c 'import katsdptelstate, numpy, rdbtools; print("peers: katsdptelstate", katsdptelstate.__version__, "numpy", numpy.__version__)' >&2
+"$venv/bin/python" -c 'import katsdptelstate, numpy, rdbtools, aiokafka, msgpack_numpy; print("peers: katsdptelstate", katsdptelstate.__version__, "numpy", numpy.__version__, "aiokafka", aiokafka.__version__)' >&2

@@ -9,6 +9,12 @@ import (
 // stopProcess asks a server to exit (ask), waits up to stopTimeout for done
 // to close, and kills it otherwise. A nil cmd or an exited one is fine.
 func stopProcess(cmd *exec.Cmd, done <-chan struct{}, name string, ask func()) error {
+	return stopProcessWithin(cmd, done, name, ask, stopTimeout)
+}
+
+// stopProcessWithin is stopProcess with its own deadline, for servers whose
+// clean shutdown takes longer (a Kafka broker's controlled shutdown).
+func stopProcessWithin(cmd *exec.Cmd, done <-chan struct{}, name string, ask func(), timeout time.Duration) error {
 	if cmd == nil {
 		return nil
 	}
@@ -21,9 +27,9 @@ func stopProcess(cmd *exec.Cmd, done <-chan struct{}, name string, ask func()) e
 	select {
 	case <-done:
 		return nil
-	case <-time.After(stopTimeout):
+	case <-time.After(timeout):
 	}
 	_ = cmd.Process.Kill()
 	<-done
-	return fmt.Errorf("testenv: %s did not stop within %v and was killed", name, stopTimeout)
+	return fmt.Errorf("testenv: %s did not stop within %v and was killed", name, timeout)
 }

@@ -1,5 +1,3 @@
-// Package testenv starts the external servers that integration tests need,
-// as child processes private to one test.
 package testenv
 
 import (
