@@ -39,8 +39,10 @@ func WithKeyCodec(c KeyCodec) DBOption { return func(db *DB) { db.codec = c } }
 
 // WithMaxTxnOps sets the store's limit on compares and on operations per
 // transaction (default DefaultMaxTxnOps; 0: no limit). Set it to the
-// server's --max-txn-ops. Commits that would exceed it fail with
-// *TxnTooLargeError before anything is sent.
+// server's --max-txn-ops. Transaction commits that exceed it are sent as
+// one transaction of nested transactions with the same guards (see
+// Txn); only commits too large even for that (about (n/2)² compares and
+// writes together) fail with *TxnTooLargeError, before anything is sent.
 func WithMaxTxnOps(n int) DBOption { return func(db *DB) { db.maxTxnOps = n } }
 
 // NewDB returns a DB on store.
