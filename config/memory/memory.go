@@ -336,23 +336,34 @@ func (s *Store) decide(cmps []kv.Compare, success, failure []kv.Op) *decision {
 	return d
 }
 
-// checkChosen checks the chosen ops of every level in order: a put's
-// lease must exist, a range's revision must be readable.
+// checkChosen checks the chosen ops of every level, as etcd 3.4 does
+// (3.6 and later check in op order; only which error is reported when
+// several ops fail differs):
+// first every put's lease must exist, then every range's revision must be
+// readable (so a missing lease is reported before a bad revision).
 func (s *Store) checkChosen(d *decision, where string) error {
+	if err := s.checkChosenOps(d, where, kv.OpPut); err != nil {
+		return err
+	}
+	return s.checkChosenOps(d, where, kv.OpRange)
+}
+
+func (s *Store) checkChosenOps(d *decision, where string, typ kv.OpType) error {
 	for i := range d.ops {
 		op := &d.ops[i]
-		switch op.Type {
-		case kv.OpPut:
+		switch {
+		case op.Type == kv.OpTxn:
+			if err := s.checkChosenOps(d.sub[i], fmt.Sprintf("%s%d.", where, i), typ); err != nil {
+				return err
+			}
+		case op.Type != typ:
+		case typ == kv.OpPut:
 			if op.Lease != 0 && s.leases[op.Lease] == nil {
 				return fmt.Errorf("op %s%d: put %q with lease %x: %w", where, i, op.Key, op.Lease, kv.ErrLeaseNotFound)
 			}
-		case kv.OpRange:
+		default:
 			if err := s.checkRev(op.Revision); err != nil {
 				return fmt.Errorf("op %s%d: range %q: %w", where, i, op.Key, err)
-			}
-		case kv.OpTxn:
-			if err := s.checkChosen(d.sub[i], fmt.Sprintf("%s%d.", where, i)); err != nil {
-				return err
 			}
 		}
 	}
