@@ -98,7 +98,9 @@ divided by raw: throughput ≥ 1 and latencies ≤ 1 mean no overhead).
 Ops (comma-separated, or "all"): get (read one key), create (a new key per
 op), txn-rmw (a transaction incrementing a per-client counter; raw: Range,
 then Txn on mod_revision), list (--list-size keys), watch-latency (write a
-per-client key, time until a watch on a second connection reports it).`,
+per-client key, time until a watch on a second connection reports it;
+the config layer writes with DB.Update, a guarded Txn, unless
+--watch-bare-put).`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(endpoints) == 0 {
@@ -170,6 +172,7 @@ per-client key, time until a watch on a second connection reports it).`,
 	c.Flags().BoolVar(&both, "both", false, "run the config layer and raw back to back and print their ratio")
 	c.Flags().IntVar(&cfg.ListSize, "list-size", 100, "keys listed by the list op")
 	c.Flags().StringVar(&cfg.Prefix, "prefix", "/bench", "path under which the workloads write")
+	c.Flags().BoolVar(&cfg.WatchBarePut, "watch-bare-put", false, "watch-latency: write with a bare Put in the config-layer run too (only the watch path differs)")
 	return c
 }
 
