@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/sdpkit/sdpkit/config/kv"
 )
@@ -39,8 +40,10 @@ func WithKeyCodec(c KeyCodec) DBOption { return func(db *DB) { db.codec = c } }
 
 // WithMaxTxnOps sets the store's limit on compares and on operations per
 // transaction (default DefaultMaxTxnOps; 0: no limit). Set it to the
-// server's --max-txn-ops. Commits that would exceed it fail with
-// *TxnTooLargeError before anything is sent.
+// server's --max-txn-ops. Transaction commits that exceed it are sent as
+// one transaction of nested transactions with the same guards (see
+// Txn); only commits too large even for that (about (n/2)² compares and
+// writes together) fail with *TxnTooLargeError, before anything is sent.
 func WithMaxTxnOps(n int) DBOption { return func(db *DB) { db.maxTxnOps = n } }
 
 // NewDB returns a DB on store.
@@ -303,30 +306,50 @@ type Entry struct {
 // snapshot); the result is sorted. Revision.Revision is the snapshot's
 // revision, ModRevision is 0.
 func (db *DB) ListKeys(ctx context.Context, path string, opts ...ListOption) ([]string, Revision, error) {
-	kvs, rev, err := db.list(ctx, path, true, opts)
+	res, err := db.list(ctx, path, true, opts)
 	if err != nil {
 		return nil, Revision{}, err
 	}
-	out := make([]string, len(kvs))
-	for i, e := range kvs {
-		out[i] = e.Path
+	out := db.paths(res.Results)
+	if !slices.IsSorted(out) { // several levels, or a codec that reorders
+		slices.Sort(out)
 	}
-	return out, rev, nil
+	return out, Revision{Revision: res.Revision}, nil
 }
 
 // List is ListKeys with the values, read in the same request (1.x's
 // with_values=True).
 func (db *DB) List(ctx context.Context, path string, opts ...ListOption) ([]Entry, Revision, error) {
-	return db.list(ctx, path, false, opts)
+	res, err := db.list(ctx, path, false, opts)
+	if err != nil {
+		return nil, Revision{}, err
+	}
+	paths := db.paths(res.Results)
+	out := make([]Entry, 0, len(paths))
+	for _, r := range res.Results {
+		for _, e := range r.KVs {
+			v := e.Value
+			if v == nil {
+				v = []byte{}
+			}
+			out = append(out, Entry{Path: paths[len(out)], Value: v, ModRevision: e.ModRevision})
+		}
+	}
+	byPath := func(a, b Entry) int { return cmp.Compare(a.Path, b.Path) }
+	if !slices.IsSortedFunc(out, byPath) {
+		slices.SortFunc(out, byPath)
+	}
+	return out, Revision{Revision: res.Revision}, nil
 }
 
-func (db *DB) list(ctx context.Context, path string, keysOnly bool, opts []ListOption) ([]Entry, Revision, error) {
+// list reads the levels of a listing in one store transaction of ranges.
+func (db *DB) list(ctx context.Context, path string, keysOnly bool, opts []ListOption) (kv.TxnResult, error) {
 	var c listConfig
 	for _, o := range opts {
 		o(&c)
 	}
 	if err := CheckPath(path); err != nil {
-		return nil, Revision{}, err
+		return kv.TxnResult{}, err
 	}
 	depth := Depth(path)
 	var ops []kv.Op
@@ -336,23 +359,50 @@ func (db *DB) list(ctx context.Context, path string, keysOnly bool, opts []ListO
 	}
 	res, err := db.kv.Txn(ctx, nil, ops, nil)
 	if err != nil {
-		return nil, Revision{}, fmt.Errorf("config: list %s: %w", path, err)
+		return kv.TxnResult{}, fmt.Errorf("config: list %s: %w", path, err)
 	}
-	var out []Entry
-	for _, r := range res.Results {
+	return res, nil
+}
+
+// paths returns the paths of the listed keys, in result order. With the
+// depth-tagged layout all of them share one allocation: listing is the
+// hot path of controllers that list every few hundred milliseconds.
+func (db *DB) paths(results []kv.OpResult) []string {
+	n, size := 0, 0
+	for _, r := range results {
+		n += len(r.KVs)
 		for _, e := range r.KVs {
-			ent := Entry{Path: db.path(e.Key), ModRevision: e.ModRevision}
-			if !keysOnly {
-				ent.Value = e.Value
-				if ent.Value == nil {
-					ent.Value = []byte{}
-				}
-			}
-			out = append(out, ent)
+			size += len(e.Key)
 		}
 	}
-	slices.SortFunc(out, func(a, b Entry) int { return cmp.Compare(a.Path, b.Path) })
-	return out, Revision{Revision: res.Revision}, nil
+	out := make([]string, 0, n)
+	if _, ok := db.codec.(DepthTagged); !ok {
+		for _, r := range results {
+			for _, e := range r.KVs {
+				out = append(out, db.path(e.Key))
+			}
+		}
+		return out
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, r := range results {
+		for _, e := range r.KVs {
+			b.Write(e.Key)
+		}
+	}
+	all, off := b.String(), 0
+	for _, r := range results {
+		for _, e := range r.KVs {
+			k := all[off : off+len(e.Key)]
+			off += len(e.Key)
+			if i := strings.IndexByte(k, '/'); i >= 0 {
+				k = k[i:]
+			}
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Lease grants a lease of ttl seconds. The store keeps it alive in the

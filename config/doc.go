@@ -49,14 +49,14 @@
 //     set up in later iterations never replay old changes (0.3.2 kept the
 //     first iteration's revision forever), and a watcher does not wake for
 //     its own commits.
-//   - A commit that needs more compares than the store allows
-//     (etcd's --max-txn-ops, 128 by default) is first reduced to the
-//     compares not implied by others (a listed key read with Get needs no
-//     second guard); if it still does not fit it fails with
-//     *TxnTooLargeError before anything is sent (0.3.2 sent it and etcd
-//     rejected it). Listings of more keys cannot be guarded in one flat
-//     etcd transaction: a deleted key leaves nothing for a range compare
-//     to see, so each listed key needs its own compare.
+//   - A commit that needs more compares or writes than the store allows
+//     in one transaction (etcd's --max-txn-ops, 128 by default) is first
+//     reduced to the compares not implied by others (a listed key read
+//     with Get needs no second guard); if it still does not fit it is
+//     sent as one etcd transaction of nested transactions carrying the
+//     same guards, atomically (0.3.2 sent it flat and etcd rejected it).
+//     Only commits of more than about 4000 compares and writes together
+//     fail, with *TxnTooLargeError, before anything is sent.
 //   - The memory store behaves like etcd (0.3.2's memory backend listed
 //     children and deleted prefix siblings).
 package config

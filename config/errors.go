@@ -24,7 +24,8 @@ var (
 	// in a row.
 	ErrTxnRetries = errors.New("config: transaction did not succeed")
 	// ErrTxnTooLarge: a commit needs more compares or operations than one
-	// store transaction may carry (*TxnTooLargeError). Nothing was sent.
+	// store transaction may carry, even nested (*TxnTooLargeError): about
+	// (limit/2)² in all, some 4000 under etcd's default. Nothing was sent.
 	ErrTxnTooLarge = errors.New("config: transaction too large")
 	// ErrTxnDone: a Txn was used after its attempt ended (the Go
 	// counterpart of "Attempted to modify committed transaction!").
@@ -98,7 +99,8 @@ func (e *VanishedError) PyMessage() string {
 
 // TxnTooLargeError reports a commit that cannot be one store transaction
 // under the operation limit (DB option WithMaxTxnOps, etcd's
-// --max-txn-ops). It matches ErrTxnTooLarge and kv.ErrTooManyOps.
+// --max-txn-ops), even split into nested transactions. It matches
+// ErrTxnTooLarge and kv.ErrTooManyOps.
 type TxnTooLargeError struct {
 	Compares int // compares the commit needs
 	Ops      int // write operations the commit needs
@@ -106,7 +108,7 @@ type TxnTooLargeError struct {
 }
 
 func (e *TxnTooLargeError) Error() string {
-	return fmt.Sprintf("config: transaction too large: commit needs %d compares and %d operations, the store allows %d of each (a listing guards each listed key with its own compare)",
+	return fmt.Sprintf("config: transaction too large: commit needs %d compares and %d operations, the store allows %d per level of nesting (a listing guards each listed key with its own compare)",
 		e.Compares, e.Ops, e.Limit)
 }
 

@@ -133,12 +133,20 @@ func opsJSON(ops []kv.Op) []any {
 				g["revision"] = "<pinned read revision>"
 			}
 			out = append(out, map[string]any{"range": g})
+		case kv.OpTxn:
+			out = append(out, map[string]any{"txn": map[string]any{
+				"compare": cmpsJSON(o.Txn.Compares), "success": opsJSON(o.Txn.Success), "failure": opsJSON(o.Txn.Failure)}})
 		}
 	}
 	return out
 }
 
 func (r *recorder) Txn(ctx context.Context, cmps []kv.Compare, success, failure []kv.Op) (kv.TxnResult, error) {
+	r.add(map[string]any{"rpc": "Txn", "compare": cmpsJSON(cmps), "success": opsJSON(success), "failure": opsJSON(failure)})
+	return r.KV.Txn(ctx, cmps, success, failure)
+}
+
+func cmpsJSON(cmps []kv.Compare) []any {
 	cs := []any{}
 	for _, c := range cmps {
 		m := map[string]any{"key": bstr(c.Key), "target": targetNames[c.Target], "result": resultNames[c.Result]}
@@ -152,8 +160,7 @@ func (r *recorder) Txn(ctx context.Context, cmps []kv.Compare, success, failure 
 		}
 		cs = append(cs, m)
 	}
-	r.add(map[string]any{"rpc": "Txn", "compare": cs, "success": opsJSON(success), "failure": opsJSON(failure)})
-	return r.KV.Txn(ctx, cmps, success, failure)
+	return cs
 }
 
 func (r *recorder) Watch(ctx context.Context, key, rangeEnd []byte, startRev int64) <-chan kv.WatchResponse {

@@ -3,7 +3,9 @@ package config
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/sdpkit/sdpkit/config/kv"
@@ -37,7 +39,10 @@ func MaxRetries(n int) TxnOption {
 // everything read: a key read as missing must still be missing, a key
 // read as present must have the same mod revision, and every listing must
 // have the same members (value changes of listed keys do not matter). If
-// a guard fails the body runs again on fresh data.
+// a guard fails the body runs again on fresh data. A commit too large for
+// one flat store transaction (more than the DB's WithMaxTxnOps compares
+// or writes: a listing guards each listed key) is sent as one store
+// transaction of nested transactions with the same guards, still atomic.
 //
 // A Txn is not safe for concurrent use and must not be used after the
 // body returns (ErrTxnDone). Values returned by Get must not be modified.
@@ -387,7 +392,7 @@ func (t *Txn) commit() (bool, error) {
 		}
 	}
 	if limit > 0 && (len(cmps) > limit || len(ops) > limit) {
-		return false, &TxnTooLargeError{Compares: len(cmps), Ops: len(ops), Limit: limit}
+		return t.commitLarge(cmps, ops, limit)
 	}
 	res, err := t.db.kv.Txn(t.ctx, cmps, ops, nil)
 	if err != nil {
@@ -398,6 +403,105 @@ func (t *Txn) commit() (bool, error) {
 	}
 	t.committed, t.commitRev = true, res.Revision
 	return true, nil
+}
+
+// tripwire is the op a guard group runs when one of its compares fails:
+// a read at a revision no store reaches. The store checks the ops a
+// transaction chose before writing anything, so the whole commit is
+// refused with kv.ErrFutureRevision and nothing is written.
+func tripwire() kv.Op {
+	return kv.Op{Type: kv.OpRange, Key: []byte{0}, Revision: math.MaxInt64}
+}
+
+// commitLarge sends a commit with more compares or writes than one flat
+// store transaction may carry, still as one atomic store transaction
+// with exactly the flat commit's guards (spec §10.1).
+//
+// Why this shape: etcd limits each level of a nested transaction to what
+// its parent leaves of the budget (a nested level gets the limit minus
+// the largest list count of its parent, see kv.OpTxn), so a chain of
+// nested transactions never carries more than the limit in compares on
+// the path to the writes. Siblings, however, each get the whole
+// remaining budget. So the commit is
+//
+//	compares c[0:p]
+//	success  [guard(c[p:p+B]), guard(…), …, writes or write groups]
+//
+// where p is the outer level's count, B = limit-p the nested budget,
+// each guard a nested transaction {compares; success: nothing;
+// failure: tripwire}, and each write group a nested transaction without
+// compares holding up to B writes. Siblings cannot AND their compares
+// (each picks its own branch), hence the tripwire: a failed guard makes
+// the store refuse the whole transaction before writing, which the
+// commit reports as a conflict. With etcd's 128 this carries about 4000
+// compares and writes together.
+//
+// Cheaper alternatives do not keep the semantics: a range compare of mod
+// revisions over a listing would abort on value updates of listed keys,
+// and no compare over a range sees a deleted member, so each listed key
+// keeps its own version > 0 compare (the create < pinned+1 range compare
+// already catches new members with one compare per listing).
+func (t *Txn) commitLarge(cmps []kv.Compare, ops []kv.Op, limit int) (bool, error) {
+	outer, success, ok := planLarge(cmps, ops, limit)
+	if !ok {
+		return false, &TxnTooLargeError{Compares: len(cmps), Ops: len(ops), Limit: limit}
+	}
+	res, err := t.db.kv.Txn(t.ctx, outer, success, nil)
+	if errors.Is(err, kv.ErrFutureRevision) {
+		// A guard group's tripwire: one of its compares failed. The
+		// commit has no other read at a revision.
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("config: txn commit: %w", err)
+	}
+	if !res.Succeeded {
+		return false, nil
+	}
+	for i, r := range res.Results {
+		if success[i].Txn != nil && len(success[i].Txn.Compares) > 0 && (r.Txn == nil || !r.Txn.Succeeded) {
+			// Only a store that does not check chosen ops before writing
+			// (unlike etcd and the memory store) gets here.
+			return false, fmt.Errorf("config: txn commit: guard group %d failed without refusing the transaction; the writes may have been applied", i)
+		}
+	}
+	t.committed, t.commitRev = true, res.Revision
+	return true, nil
+}
+
+// planLarge lays out a large commit as commitLarge describes, for the
+// smallest outer count p that fits; ok is false if none does.
+func planLarge(cmps []kv.Compare, ops []kv.Op, limit int) (outer []kv.Compare, success []kv.Op, ok bool) {
+	for p := 1; p < limit; p++ {
+		budget := limit - p
+		c0 := min(len(cmps), p)
+		guards := (len(cmps) - c0 + budget - 1) / budget
+		slots := p - guards
+		groups := len(ops) // one write per slot
+		if len(ops) > slots {
+			groups = (len(ops) + budget - 1) / budget
+		}
+		if slots < 0 || groups > slots {
+			continue
+		}
+		success = make([]kv.Op, 0, guards+groups)
+		for rest := cmps[c0:]; len(rest) > 0; {
+			n := min(len(rest), budget)
+			success = append(success, kv.NestedTxn(rest[:n], nil, []kv.Op{tripwire()}))
+			rest = rest[n:]
+		}
+		if len(ops) <= slots {
+			success = append(success, ops...)
+		} else {
+			for rest := ops; len(rest) > 0; {
+				n := min(len(rest), budget)
+				success = append(success, kv.NestedTxn(nil, rest[:n], nil))
+				rest = rest[n:]
+			}
+		}
+		return cmps[:c0], success, true
+	}
+	return nil, nil, false
 }
 
 // compares builds the commit guards in 0.3.2's order: for every single

@@ -2,10 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sdpkit/sdpkit/config/etcd"
 	"github.com/sdpkit/sdpkit/internal/bench"
 	"github.com/sdpkit/sdpkit/telstate"
 )
@@ -15,7 +22,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure throughput and latency against real servers",
 	}
-	c.AddCommand(newBenchTelstateCmd())
+	c.AddCommand(newBenchTelstateCmd(), newBenchConfigCmd())
 	return c
 }
 
@@ -67,4 +74,121 @@ per call), get-indexed (one of 1000 sub-keys).`,
 	c.Flags().IntVar(&cfg.RangeSize, "range-size", 100, "samples per range query")
 	c.Flags().IntVar(&cfg.Batch, "batch", 1000, "samples per add-batch call")
 	return c
+}
+
+func newBenchConfigCmd() *cobra.Command {
+	var endpoints []string
+	var ops string
+	var raw, both bool
+	cfg := bench.ConfigConfig{}
+	c := &cobra.Command{
+		Use:   "config",
+		Short: "Benchmark configuration-database operations on etcd; prints one JSON object per op",
+		Long: `Runs configuration-database workloads against etcd and prints one JSON
+object per run: {"op", "layer", "n", "clients", "ops_per_s", "p50_us",
+"p99_us", ...}. layer is "sdp" (the config layer) or, with --raw, "raw":
+the same requests made with the bare etcd client, so the layer's cost shows
+as a ratio. --both runs the layer and then raw for each op and adds a line
+{"op", "clients", "ratio_ops_per_s", "ratio_p50", "ratio_p99"} (sdp
+divided by raw: throughput ≥ 1 and latencies ≤ 1 mean no overhead).
+
+--endpoints is required (nothing is started). Keys go under
+--prefix/<op>, deleted first and left behind.
+
+Ops (comma-separated, or "all"): get (read one key), create (a new key per
+op), txn-rmw (a transaction incrementing a per-client counter; raw: Range,
+then Txn on mod_revision), list (--list-size keys), watch-latency (write a
+per-client key, time until a watch on a second connection reports it;
+the config layer writes with DB.Update, a guarded Txn, unless
+--watch-bare-put).`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(endpoints) == 0 {
+				return errors.New("bench config: --endpoints is required")
+			}
+			if raw && both {
+				return errors.New("bench config: --raw and --both exclude each other")
+			}
+			list := strings.Split(ops, ",")
+			if ops == "all" {
+				list = bench.ConfigOps
+			}
+			for _, op := range list {
+				if !slices.Contains(bench.ConfigOps, op) {
+					return fmt.Errorf("bench config: unknown op %q (want one of %v or all)", op, bench.ConfigOps)
+				}
+			}
+			ctx := c.Context()
+			open := func() (*etcd.Store, error) {
+				return etcd.Open(ctx, endpoints, etcd.WithDialTimeout(10*time.Second))
+			}
+			writer, err := open()
+			if err != nil {
+				return err
+			}
+			defer writer.Close()
+			watcher, err := open()
+			if err != nil {
+				return err
+			}
+			defer watcher.Close()
+			for _, op := range list {
+				cfg.Op = op
+				var runs []bench.Result
+				for _, r := range []bool{raw, true} {
+					cfg.Raw = r
+					res, err := bench.Config(ctx, writer.Client(), watcher.Client(), cfg)
+					if err != nil {
+						return err
+					}
+					if err := printJSON(c.OutOrStdout(), res); err != nil {
+						return err
+					}
+					runs = append(runs, res)
+					if !both {
+						break
+					}
+				}
+				if both {
+					sdp, rw := runs[0], runs[1]
+					if err := printJSON(c.OutOrStdout(), map[string]any{
+						"op": op, "clients": cfg.Clients,
+						"ratio_ops_per_s": ratio(sdp.OpsPerS, rw.OpsPerS),
+						"ratio_p50":       ratio(sdp.P50us, rw.P50us),
+						"ratio_p99":       ratio(sdp.P99us, rw.P99us),
+					}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().StringSliceVar(&endpoints, "endpoints", nil, "etcd endpoints, host:port or URLs (required)")
+	c.Flags().StringVar(&ops, "op", "get", fmt.Sprintf("workloads, comma-separated: %v, or all", bench.ConfigOps))
+	c.Flags().IntVar(&cfg.N, "n", 2000, "number of operations")
+	c.Flags().IntVar(&cfg.Clients, "clients", 1, "concurrent clients (goroutines sharing one connection)")
+	c.Flags().BoolVar(&raw, "raw", false, "issue the equivalent bare etcd client requests instead")
+	c.Flags().BoolVar(&both, "both", false, "run the config layer and raw back to back and print their ratio")
+	c.Flags().IntVar(&cfg.ListSize, "list-size", 100, "keys listed by the list op")
+	c.Flags().StringVar(&cfg.Prefix, "prefix", "/bench", "path under which the workloads write")
+	c.Flags().BoolVar(&cfg.WatchBarePut, "watch-bare-put", false, "watch-latency: write with a bare Put in the config-layer run too (only the watch path differs)")
+	return c
+}
+
+func printJSON(w io.Writer, v any) error {
+	out, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", out)
+	return err
+}
+
+// ratio is a/b rounded to 3 decimals (0 when b is 0).
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return math.Round(a/b*1000) / 1000
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sdpkit/sdpkit/internal/bench"
 	"github.com/sdpkit/sdpkit/internal/testenv"
 	"github.com/sdpkit/sdpkit/internal/vectors"
 )
@@ -288,5 +289,54 @@ func TestBenchTelstate(t *testing.T) {
 	}
 	if _, _, err := run(t, "bench", "telstate", "--op", "nope"); err == nil {
 		t.Error("unknown op accepted")
+	}
+}
+
+// TestBenchConfig: `sdp bench config` prints one JSON object per op and
+// layer, with positive figures, and with --both the ratio line.
+func TestBenchConfig(t *testing.T) {
+	srv := testenv.Etcd(t)
+	ep := strings.Join(srv.Endpoints(), ",")
+	out := mustRun(t, "bench", "config", "--endpoints", ep, "--op", "all", "--n", "40", "--clients", "2", "--list-size", "30", "--both")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3*len(bench.ConfigOps) {
+		t.Fatalf("%d lines, want 3 per op:\n%s", len(lines), out)
+	}
+	for i, line := range lines {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		op := bench.ConfigOps[i/3]
+		fields := []string{"ops_per_s", "p50_us", "p99_us", "n", "clients"}
+		want := map[string]any{"op": op, "clients": float64(2), "n": float64(40), "layer": []string{"sdp", "raw"}[min(i%3, 1)]}
+		if i%3 == 2 {
+			fields = []string{"ratio_ops_per_s", "ratio_p50", "ratio_p99"}
+			want = map[string]any{"op": op, "clients": float64(2)}
+		}
+		for k, v := range want {
+			if r[k] != v {
+				t.Errorf("line %d: %s = %v, want %v (%s)", i, k, r[k], v, line)
+			}
+		}
+		for _, f := range fields {
+			if v, ok := r[f].(float64); !ok || v <= 0 {
+				t.Errorf("line %d: %s = %v, want a positive number (%s)", i, f, r[f], line)
+			}
+		}
+	}
+	out = mustRun(t, "bench", "config", "--endpoints", ep, "--op", "watch-latency", "--n", "10", "--raw")
+	var r bench.Result
+	if err := json.Unmarshal([]byte(out), &r); err != nil || r.Layer != "raw" || r.Op != "watch-latency" || r.N != 10 || r.P99us <= 0 {
+		t.Errorf("--raw printed %q (%v)", out, err)
+	}
+	for _, args := range [][]string{
+		{"bench", "config", "--op", "get"},
+		{"bench", "config", "--endpoints", ep, "--op", "nope"},
+		{"bench", "config", "--endpoints", ep, "--raw", "--both"},
+	} {
+		if _, _, err := run(t, args...); err == nil {
+			t.Errorf("sdp %v accepted", args)
+		}
 	}
 }

@@ -15,7 +15,8 @@ import (
 	"github.com/sdpkit/sdpkit/internal/testenv"
 )
 
-// TestDifferential applies the same random sequence of transactions,
+// TestDifferential applies the same random sequence of transactions
+// (nested ones among them),
 // reads at random revisions, compactions and lease grants/revokes to the
 // memory store and to a fresh Debian etcd, and requires identical results,
 // errors and revisions, and identical watch streams. SDP_DIFF_SEED and
@@ -187,10 +188,9 @@ func (d *differ) step(step int) {
 	}
 }
 
-func (d *differ) txnStep(step int) {
-	nc := d.rng.IntN(4)
+func (d *differ) compares(n int) []kv.Compare {
 	var cmps []kv.Compare
-	for range nc {
+	for range n {
 		k := d.key()
 		c := kv.Compare{Key: k, Target: kv.CompareTarget(d.rng.IntN(4)), Result: kv.CompareResult(d.rng.IntN(4))}
 		if d.rng.IntN(3) == 0 {
@@ -206,14 +206,20 @@ func (d *differ) txnStep(step int) {
 		}
 		cmps = append(cmps, c)
 	}
+	return cmps
+}
+
+func (d *differ) txnStep(step int) {
+	cmps := d.compares(d.rng.IntN(4))
 	// Ops are generated with lease indexes, resolved per store.
-	success, sl := d.ops(d.rng.IntN(5))
-	failure, fl := d.ops(d.rng.IntN(3))
+	leaseOf := map[*kv.Op]int{}
+	success := d.ops(d.rng.IntN(5), 2, leaseOf)
+	failure := d.ops(d.rng.IntN(3), 2, leaseOf)
 	var out [2]string
 	var res [2]kv.TxnResult
 	for i, s := range d.stores {
-		resolve(success, sl, d.leases, i)
-		resolve(failure, fl, d.leases, i)
+		resolve(success, leaseOf, d.leases, i)
+		resolve(failure, leaseOf, d.leases, i)
 		r, err := s.Txn(d.ctx, cmps, success, failure)
 		res[i] = r
 		if err != nil {
@@ -230,7 +236,7 @@ func (d *differ) txnStep(step int) {
 		d.nErr++
 	}
 	if out[0] != out[1] {
-		d.t.Fatalf("step %d: Txn\n cmps %+v\n success %+v\n failure %+v\nmemory: %s\netcd:   %s", step, cmps, success, failure, out[0], out[1])
+		d.t.Fatalf("step %d: Txn\n cmps %+v\n success %s\n failure %s\nmemory: %s\netcd:   %s", step, cmps, fmtOps(success), fmtOps(failure), out[0], out[1])
 	}
 }
 
@@ -238,14 +244,18 @@ func (d *differ) value() string {
 	return [...]string{"", "0", "1", "v", "vv", "w"}[d.rng.IntN(6)]
 }
 
-// ops returns n random ops and, per op, the 1-based index of the lease a
-// put uses (0: none; may name a revoked lease).
-func (d *differ) ops(n int) ([]kv.Op, []int) {
+// ops returns n random ops, nested transactions up to depth levels deep
+// among them, recording in leaseOf the 1-based index of the lease a put
+// uses (none: no lease; may name a revoked lease).
+func (d *differ) ops(n, depth int, leaseOf map[*kv.Op]int) []kv.Op {
 	ops := make([]kv.Op, n)
-	leases := make([]int, n)
 	for i := range ops {
 		k := d.key()
-		switch d.rng.IntN(3) {
+		kind := d.rng.IntN(3)
+		if depth > 0 && d.rng.IntN(6) == 0 {
+			kind = 3
+		}
+		switch kind {
 		case 0:
 			ops[i] = kv.Op{Type: kv.OpRange, Key: k, RangeEnd: d.end(k), KeysOnly: d.rng.IntN(3) == 0}
 			if d.rng.IntN(4) == 0 {
@@ -254,25 +264,43 @@ func (d *differ) ops(n int) ([]kv.Op, []int) {
 		case 1:
 			ops[i] = kv.Op{Type: kv.OpPut, Key: k, Value: []byte(d.value())}
 			if len(d.leases) > 0 && d.rng.IntN(3) == 0 {
-				leases[i] = d.rng.IntN(len(d.leases)) + 1
+				leaseOf[&ops[i]] = d.rng.IntN(len(d.leases)) + 1
 			}
 		case 2:
 			ops[i] = kv.Op{Type: kv.OpDelete, Key: k}
 			if d.rng.IntN(2) == 0 {
 				ops[i].RangeEnd = d.end(k)
 			}
+		case 3:
+			ops[i] = kv.NestedTxn(d.compares(d.rng.IntN(3)), d.ops(d.rng.IntN(4), depth-1, leaseOf), d.ops(d.rng.IntN(3), depth-1, leaseOf))
 		}
 	}
-	return ops, leases
+	return ops
 }
 
-func resolve(ops []kv.Op, idx []int, leases [][2]kv.Lease, store int) {
+func resolve(ops []kv.Op, leaseOf map[*kv.Op]int, leases [][2]kv.Lease, store int) {
 	for i := range ops {
 		ops[i].Lease = 0
-		if idx[i] > 0 {
-			ops[i].Lease = leases[idx[i]-1][store].ID()
+		if idx := leaseOf[&ops[i]]; idx > 0 {
+			ops[i].Lease = leases[idx-1][store].ID()
+		}
+		if t := ops[i].Txn; t != nil {
+			resolve(t.Success, leaseOf, leases, store)
+			resolve(t.Failure, leaseOf, leases, store)
 		}
 	}
+}
+
+func fmtOps(ops []kv.Op) string {
+	s := "["
+	for _, o := range ops {
+		if o.Type == kv.OpTxn {
+			s += fmt.Sprintf(" txn{cmps %+v then %s else %s}", o.Txn.Compares, fmtOps(o.Txn.Success), fmtOps(o.Txn.Failure))
+			continue
+		}
+		s += fmt.Sprintf(" %+v", o)
+	}
+	return s + " ]"
 }
 
 var errClasses = []error{kv.ErrCompacted, kv.ErrFutureRevision, kv.ErrTooManyOps, kv.ErrLeaseNotFound,
@@ -310,6 +338,9 @@ func fmtTxn(r kv.TxnResult, leases map[kv.LeaseID]int) string {
 		s += fmt.Sprintf(" [del %d", o.Deleted)
 		for i := range o.KVs {
 			s += " " + fmtKV(&o.KVs[i], leases)
+		}
+		if o.Txn != nil {
+			s += " txn{" + fmtTxn(*o.Txn, leases) + "}"
 		}
 		s += "]"
 	}

@@ -168,24 +168,27 @@ func (s *Store) Get(ctx context.Context, key []byte, rev int64) (*kv.KeyValue, i
 	return &out, resp.Header.Revision, nil
 }
 
-// Txn sends one etcd transaction.
+// Txn sends one etcd transaction (nested transactions become etcd's
+// nested RequestOp_Txn).
 func (s *Store) Txn(ctx context.Context, cmps []kv.Compare, success, failure []kv.Op) (kv.TxnResult, error) {
 	if err := s.checkOpen("txn"); err != nil {
 		return kv.TxnResult{}, err
 	}
-	ccmps := make([]clientv3.Cmp, len(cmps))
-	for i := range cmps {
-		ccmps[i] = toCmp(&cmps[i])
-	}
-	resp, err := s.c.Txn(ctx).If(ccmps...).Then(toOps(success)...).Else(toOps(failure)...).Commit()
+	resp, err := s.c.Txn(ctx).If(toCmps(cmps)...).Then(toOps(success)...).Else(toOps(failure)...).Commit()
 	if err != nil {
 		return kv.TxnResult{}, mapErr("txn", err)
 	}
+	return fromTxnResp((*pb.TxnResponse)(resp), success, failure, resp.Header.Revision), nil
+}
+
+// fromTxnResp converts a transaction's response; nested responses carry
+// no header, so rev is the whole transaction's revision.
+func fromTxnResp(resp *pb.TxnResponse, success, failure []kv.Op, rev int64) kv.TxnResult {
 	ops := success
 	if !resp.Succeeded {
 		ops = failure
 	}
-	res := kv.TxnResult{Succeeded: resp.Succeeded, Revision: resp.Header.Revision}
+	res := kv.TxnResult{Succeeded: resp.Succeeded, Revision: rev}
 	if len(resp.Responses) > 0 {
 		res.Results = make([]kv.OpResult, len(resp.Responses))
 	}
@@ -202,9 +205,16 @@ func (s *Store) Txn(ctx context.Context, cmps []kv.Compare, success, failure []k
 			}
 		case r.GetResponseDeleteRange() != nil:
 			res.Results[i].Deleted = r.GetResponseDeleteRange().Deleted
+		case r.GetResponseTxn() != nil:
+			var t kv.TxnRequest
+			if i < len(ops) && ops[i].Txn != nil {
+				t = *ops[i].Txn
+			}
+			nested := fromTxnResp(r.GetResponseTxn(), t.Success, t.Failure, rev)
+			res.Results[i].Txn = &nested
 		}
 	}
-	return res, nil
+	return res
 }
 
 // Compact compacts etcd's history at rev (physically, so that the
@@ -248,6 +258,14 @@ func (s *Store) Close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func toCmps(cmps []kv.Compare) []clientv3.Cmp {
+	out := make([]clientv3.Cmp, len(cmps))
+	for i := range cmps {
+		out[i] = toCmp(&cmps[i])
+	}
+	return out
 }
 
 func toCmp(c *kv.Compare) clientv3.Cmp {
@@ -301,6 +319,12 @@ func toOps(ops []kv.Op) []clientv3.Op {
 			out[i] = clientv3.OpPut(string(o.Key), string(o.Value), clientv3.WithLease(clientv3.LeaseID(o.Lease)))
 		case kv.OpDelete:
 			out[i] = clientv3.OpDelete(string(o.Key), opts...)
+		case kv.OpTxn:
+			var t kv.TxnRequest
+			if o.Txn != nil {
+				t = *o.Txn
+			}
+			out[i] = clientv3.OpTxn(toCmps(t.Compares), toOps(t.Success), toOps(t.Failure))
 		}
 	}
 	return out

@@ -27,7 +27,7 @@ var (
 	ErrFutureRevision = errors.New("kv: future revision")
 	// ErrTooManyOps: a transaction exceeds the store's operation limit
 	// (etcd's --max-txn-ops, 128 by default, per compare/success/failure
-	// list).
+	// list, shared with nested transactions: see OpTxn).
 	ErrTooManyOps = errors.New("kv: too many operations in txn request")
 	// ErrLeaseNotFound: the lease does not exist (expired or revoked).
 	ErrLeaseNotFound = errors.New("kv: lease not found")
@@ -93,6 +93,32 @@ const (
 	OpRange OpType = iota
 	OpPut
 	OpDelete
+	// OpTxn is a nested transaction (Op.Txn), as etcd's RequestOp_Txn:
+	// its compares choose its success or failure list, which run in place
+	// of the op. Nesting follows etcd exactly:
+	//
+	//   - the compares of every level are evaluated against the state
+	//     before the whole transaction, not after earlier ops' writes;
+	//   - the ops every level chose are checked before anything is
+	//     written (a put's lease must exist, a range's revision must be
+	//     neither compacted nor in the future); a failed check fails the
+	//     whole transaction with its error and nothing is written;
+	//   - ops then run in order, nested ones included, and all writes
+	//     share the one new revision;
+	//   - the operation limit is a budget along each path of nesting: a
+	//     level may carry at most budget compares, and at most budget ops
+	//     in each of its lists; the outermost budget is the store's limit,
+	//     a nested transaction's is its parent's budget minus the largest
+	//     of the parent's three counts. Nesting therefore does not raise
+	//     the number of compares on one path, only across siblings;
+	//   - duplicate keys (ErrDuplicateKey) are checked across levels as
+	//     etcd does: a key may not be put twice on one path (a nested
+	//     transaction's success and failure lists may put the same key),
+	//     nor put where a delete of the same level, a delete of an
+	//     enclosing level, or a delete in an earlier sibling's subtree
+	//     covers it (a delete after a sibling's put of the same key is
+	//     allowed).
+	OpTxn
 )
 
 // Op is one operation of a transaction.
@@ -108,6 +134,20 @@ type Op struct {
 	// KeysOnly and Revision are for Range (Revision 0: latest).
 	KeysOnly bool
 	Revision int64
+	// Txn is the nested transaction of an OpTxn.
+	Txn *TxnRequest
+}
+
+// TxnRequest is the body of a nested transaction (OpTxn).
+type TxnRequest struct {
+	Compares         []Compare
+	Success, Failure []Op
+}
+
+// NestedTxn returns an OpTxn op running success if every compare holds,
+// else failure.
+func NestedTxn(cmps []Compare, success, failure []Op) Op {
+	return Op{Type: OpTxn, Txn: &TxnRequest{Compares: cmps, Success: success, Failure: failure}}
 }
 
 // OpResult is the result of one Op.
@@ -116,6 +156,9 @@ type OpResult struct {
 	KVs []KeyValue
 	// Deleted counts the keys a Delete removed.
 	Deleted int64
+	// Txn is the result of a nested transaction (OpTxn): which list ran
+	// and its ops' results. Its Revision is the whole transaction's.
+	Txn *TxnResult
 }
 
 // TxnResult is the result of a transaction.

@@ -265,10 +265,11 @@ func (s *Store) each(sp span, fn func(*key) bool) {
 }
 
 // Txn runs a transaction as etcd does: request checks first (operation
-// limit, empty keys, duplicate keys), then the compares against the
-// current state, then the chosen op list in order. Ops of one transaction
-// see the writes of earlier ops in it; all its writes share one new
-// revision, which is made only if something changed.
+// limit, empty keys, duplicate keys, nested transactions included), then
+// the compares of every level against the current state, then checks of
+// the chosen ops (leases, range revisions), then the chosen ops in order.
+// Ops of one transaction see the writes of earlier ops in it; all its
+// writes share one new revision, which is made only if something changed.
 func (s *Store) Txn(ctx context.Context, cmps []kv.Compare, success, failure []kv.Op) (kv.TxnResult, error) {
 	if err := ctx.Err(); err != nil {
 		return kv.TxnResult{}, fmt.Errorf("memory: txn: %w", err)
@@ -286,40 +287,98 @@ func (s *Store) Txn(ctx context.Context, cmps []kv.Compare, success, failure []k
 	if s.closed {
 		return kv.TxnResult{}, fmt.Errorf("memory: txn: %w", kv.ErrClosed)
 	}
-	ok := true
-	for i := range cmps {
-		if !s.compare(&cmps[i]) {
-			ok = false
-			break
-		}
-	}
-	ops := success
-	if !ok {
-		ops = failure
-	}
+	d := s.decide(cmps, success, failure)
 	// etcd checks the chosen ops against the state before the transaction,
-	// so a failing op leaves no partial writes: puts' leases first, then
-	// ranges' revisions.
-	for i := range ops {
-		if op := &ops[i]; op.Type == kv.OpPut && op.Lease != 0 && s.leases[op.Lease] == nil {
-			return kv.TxnResult{}, fmt.Errorf("memory: txn op %d: put %q with lease %x: %w", i, op.Key, op.Lease, kv.ErrLeaseNotFound)
-		}
-	}
-	for i := range ops {
-		if op := &ops[i]; op.Type == kv.OpRange {
-			if err := s.checkRev(op.Revision); err != nil {
-				return kv.TxnResult{}, fmt.Errorf("memory: txn op %d: range %q: %w", i, op.Key, err)
-			}
-		}
-	}
-	res := kv.TxnResult{Succeeded: ok}
-	if len(ops) > 0 {
-		res.Results = make([]kv.OpResult, len(ops))
+	// so a failing op leaves no partial writes.
+	if err := s.checkChosen(d, ""); err != nil {
+		return kv.TxnResult{}, fmt.Errorf("memory: txn %w", err)
 	}
 	newRev := s.rev + 1
 	var changes []change
-	for i := range ops {
-		op := &ops[i]
+	res := s.exec(d, newRev, &changes)
+	if len(changes) > 0 {
+		s.commit(newRev, changes)
+	}
+	setRevision(&res, s.rev)
+	return res, nil
+}
+
+// decision is which list one level of a transaction runs, with the
+// decisions of the nested transactions in it (by op index).
+type decision struct {
+	ok  bool
+	ops []kv.Op
+	sub []*decision
+}
+
+// decide evaluates the compares of every level against the current
+// state, before anything is written, as etcd's compareToPath.
+func (s *Store) decide(cmps []kv.Compare, success, failure []kv.Op) *decision {
+	d := &decision{ok: true, ops: success}
+	for i := range cmps {
+		if !s.compare(&cmps[i]) {
+			d.ok, d.ops = false, failure
+			break
+		}
+	}
+	for i := range d.ops {
+		if op := &d.ops[i]; op.Type == kv.OpTxn {
+			if d.sub == nil {
+				d.sub = make([]*decision, len(d.ops))
+			}
+			var t kv.TxnRequest
+			if op.Txn != nil {
+				t = *op.Txn
+			}
+			d.sub[i] = s.decide(t.Compares, t.Success, t.Failure)
+		}
+	}
+	return d
+}
+
+// checkChosen checks the chosen ops of every level, as etcd 3.4 does
+// (3.6 and later check in op order; only which error is reported when
+// several ops fail differs):
+// first every put's lease must exist, then every range's revision must be
+// readable (so a missing lease is reported before a bad revision).
+func (s *Store) checkChosen(d *decision, where string) error {
+	if err := s.checkChosenOps(d, where, kv.OpPut); err != nil {
+		return err
+	}
+	return s.checkChosenOps(d, where, kv.OpRange)
+}
+
+func (s *Store) checkChosenOps(d *decision, where string, typ kv.OpType) error {
+	for i := range d.ops {
+		op := &d.ops[i]
+		switch {
+		case op.Type == kv.OpTxn:
+			if err := s.checkChosenOps(d.sub[i], fmt.Sprintf("%s%d.", where, i), typ); err != nil {
+				return err
+			}
+		case op.Type != typ:
+		case typ == kv.OpPut:
+			if op.Lease != 0 && s.leases[op.Lease] == nil {
+				return fmt.Errorf("op %s%d: put %q with lease %x: %w", where, i, op.Key, op.Lease, kv.ErrLeaseNotFound)
+			}
+		default:
+			if err := s.checkRev(op.Revision); err != nil {
+				return fmt.Errorf("op %s%d: range %q: %w", where, i, op.Key, err)
+			}
+		}
+	}
+	return nil
+}
+
+// exec runs the chosen ops of d at newRev, appending the writes to
+// changes.
+func (s *Store) exec(d *decision, newRev int64, changes *[]change) kv.TxnResult {
+	res := kv.TxnResult{Succeeded: d.ok}
+	if len(d.ops) > 0 {
+		res.Results = make([]kv.OpResult, len(d.ops))
+	}
+	for i := range d.ops {
+		op := &d.ops[i]
 		switch op.Type {
 		case kv.OpRange:
 			rev := op.Revision
@@ -328,95 +387,191 @@ func (s *Store) Txn(ctx context.Context, cmps []kv.Compare, success, failure []k
 			}
 			res.Results[i].KVs = s.rangeAt(mkSpan(op.Key, op.RangeEnd), rev, op.KeysOnly)
 		case kv.OpPut:
-			changes = append(changes, s.put(string(op.Key), op.Value, op.Lease, newRev))
+			*changes = append(*changes, s.put(string(op.Key), op.Value, op.Lease, newRev))
 		case kv.OpDelete:
-			n := len(changes)
-			changes = s.deleteSpan(mkSpan(op.Key, op.RangeEnd), newRev, changes)
-			res.Results[i].Deleted = int64(len(changes) - n)
+			n := len(*changes)
+			*changes = s.deleteSpan(mkSpan(op.Key, op.RangeEnd), newRev, *changes)
+			res.Results[i].Deleted = int64(len(*changes) - n)
+		case kv.OpTxn:
+			r := s.exec(d.sub[i], newRev, changes)
+			res.Results[i].Txn = &r
 		}
 	}
-	if len(changes) > 0 {
-		s.commit(newRev, changes)
+	return res
+}
+
+// setRevision sets the revision of a result and of its nested results.
+func setRevision(r *kv.TxnResult, rev int64) {
+	r.Revision = rev
+	for i := range r.Results {
+		if t := r.Results[i].Txn; t != nil {
+			setRevision(t, rev)
+		}
 	}
-	res.Revision = s.rev
-	return res, nil
 }
 
 func hasWrites(ops []kv.Op) bool {
 	for i := range ops {
-		if ops[i].Type != kv.OpRange {
+		switch op := &ops[i]; op.Type {
+		case kv.OpPut, kv.OpDelete:
 			return true
+		case kv.OpTxn:
+			if op.Txn != nil && (hasWrites(op.Txn.Success) || hasWrites(op.Txn.Failure)) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
 // checkTxn applies etcd's request checks, which come before anything is
-// read or written.
+// read or written: the operation limits and empty keys of every level,
+// then the duplicate keys of each top-level list.
 func checkTxn(cmps []kv.Compare, success, failure []kv.Op, maxOps int) error {
-	if len(cmps) > maxOps || len(success) > maxOps || len(failure) > maxOps {
-		return fmt.Errorf("%d compares, %d success and %d failure ops (limit %d): %w",
-			len(cmps), len(success), len(failure), maxOps, kv.ErrTooManyOps)
-	}
-	for i := range cmps {
-		if len(cmps[i].Key) == 0 {
-			return fmt.Errorf("compare %d: %w", i, kv.ErrEmptyKey)
-		}
+	if err := checkLimits(cmps, success, failure, maxOps, ""); err != nil {
+		return err
 	}
 	for _, ops := range [2][]kv.Op{success, failure} {
-		for i := range ops {
-			if len(ops[i].Key) == 0 {
-				return fmt.Errorf("op %d: %w", i, kv.ErrEmptyKey)
-			}
+		if simpleOps(ops) {
+			continue
 		}
-		if err := checkDuplicates(ops); err != nil {
+		if _, _, err := checkIntervals(ops, ""); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// checkDuplicates rejects, as etcd, two puts of one key in one list and a
-// put of a key that a delete of the same list covers.
-func checkDuplicates(ops []kv.Op) error {
-	nPut := 0
+// simpleOps reports a list with nothing to check for duplicates (no
+// nested transaction; no put, or one put and no delete), the common
+// case, which then costs no allocation.
+func simpleOps(ops []kv.Op) bool {
+	puts, dels := 0, 0
 	for i := range ops {
-		if ops[i].Type == kv.OpPut {
-			nPut++
+		switch ops[i].Type {
+		case kv.OpTxn:
+			return false
+		case kv.OpPut:
+			puts++
+		case kv.OpDelete:
+			dels++
 		}
 	}
-	if nPut == 0 {
-		return nil
+	return puts == 0 || (puts == 1 && dels == 0)
+}
+
+// checkLimits checks one level against its operation budget and its
+// nested levels against what is left of it (etcd's checkTxnRequest), and
+// rejects empty keys.
+func checkLimits(cmps []kv.Compare, success, failure []kv.Op, budget int, where string) error {
+	opc := max(len(cmps), len(success), len(failure))
+	if opc > budget {
+		return fmt.Errorf("%s%d compares, %d success and %d failure ops (limit %d): %w",
+			where, len(cmps), len(success), len(failure), budget, kv.ErrTooManyOps)
 	}
-	var puts map[string]struct{}
-	if nPut > 1 {
-		puts = make(map[string]struct{}, nPut)
+	for i := range cmps {
+		if len(cmps[i].Key) == 0 {
+			return fmt.Errorf("%scompare %d: %w", where, i, kv.ErrEmptyKey)
+		}
 	}
-	for i := range ops {
-		if ops[i].Type != kv.OpPut {
-			continue
-		}
-		k := ops[i].Key
-		if puts != nil {
-			if _, dup := puts[string(k)]; dup {
-				return fmt.Errorf("op %d: put %q twice: %w", i, k, kv.ErrDuplicateKey)
-			}
-			puts[string(k)] = struct{}{}
-		}
-		for j := range ops {
-			if ops[j].Type == kv.OpDelete {
-				// etcd checks plain byte intervals here, where the
-				// "\x00" end does not mean "to the end": a from-key
-				// delete never conflicts with a put.
-				d := &ops[j]
-				if (len(d.RangeEnd) == 0 && bytes.Equal(k, d.Key)) ||
-					(len(d.RangeEnd) > 0 && bytes.Compare(k, d.Key) >= 0 && bytes.Compare(k, d.RangeEnd) < 0) {
-					return fmt.Errorf("op %d: put %q inside delete op %d: %w", i, k, j, kv.ErrDuplicateKey)
+	for _, ops := range [2][]kv.Op{success, failure} {
+		for i := range ops {
+			op := &ops[i]
+			if op.Type != kv.OpTxn {
+				if len(op.Key) == 0 {
+					return fmt.Errorf("%sop %d: %w", where, i, kv.ErrEmptyKey)
 				}
+				continue
+			}
+			if op.Txn == nil {
+				continue
+			}
+			if err := checkLimits(op.Txn.Compares, op.Txn.Success, op.Txn.Failure, budget-opc, fmt.Sprintf("%snested txn op %d: ", where, i)); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// covered reports whether a delete of dels covers key. etcd checks plain
+// byte intervals here, where the "\x00" end does not mean "to the end":
+// a from-key delete never conflicts with a put.
+func covered(dels []*kv.Op, key []byte) bool {
+	for _, d := range dels {
+		if (len(d.RangeEnd) == 0 && bytes.Equal(key, d.Key)) ||
+			(len(d.RangeEnd) > 0 && bytes.Compare(key, d.Key) >= 0 && bytes.Compare(key, d.RangeEnd) < 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkIntervals rejects, as etcd's check of the same name, two puts of
+// one key on one path of nesting and a put of a key that a delete covers:
+// a delete of the same list, or one inside an earlier nested transaction
+// of it (checked for the nested transaction's puts and for the list's
+// own). It returns the puts and deletes of ops and everything nested in
+// them, for the enclosing level.
+func checkIntervals(ops []kv.Op, where string) (map[string]struct{}, []*kv.Op, error) {
+	var dels []*kv.Op
+	for i := range ops {
+		if ops[i].Type == kv.OpDelete {
+			dels = append(dels, &ops[i])
+		}
+	}
+	puts := map[string]struct{}{}
+	for i := range ops {
+		op := &ops[i]
+		if op.Type != kv.OpTxn || op.Txn == nil {
+			continue
+		}
+		in := fmt.Sprintf("%snested txn op %d: ", where, i)
+		putsThen, delsThen, err := checkIntervals(op.Txn.Success, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		putsElse, delsElse, err := checkIntervals(op.Txn.Failure, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k := range putsThen {
+			if _, dup := puts[k]; dup || covered(dels, []byte(k)) {
+				return nil, nil, fmt.Errorf("%sput %q twice or inside a delete: %w", in, k, kv.ErrDuplicateKey)
+			}
+			puts[k] = struct{}{}
+		}
+		for k := range putsElse {
+			if _, dup := puts[k]; dup {
+				// The same key in both lists of one nested transaction is
+				// fine: only one of them runs. (etcd lets this pass also
+				// when the key came from an earlier sibling.)
+				if _, safe := putsThen[k]; !safe {
+					return nil, nil, fmt.Errorf("%sput %q twice: %w", in, k, kv.ErrDuplicateKey)
+				}
+			}
+			if covered(dels, []byte(k)) {
+				return nil, nil, fmt.Errorf("%sput %q inside a delete: %w", in, k, kv.ErrDuplicateKey)
+			}
+			puts[k] = struct{}{}
+		}
+		dels = append(dels, delsThen...)
+		dels = append(dels, delsElse...)
+	}
+	for i := range ops {
+		op := &ops[i]
+		if op.Type != kv.OpPut {
+			continue
+		}
+		if _, dup := puts[string(op.Key)]; dup {
+			return nil, nil, fmt.Errorf("%sop %d: put %q twice: %w", where, i, op.Key, kv.ErrDuplicateKey)
+		}
+		if covered(dels, op.Key) {
+			return nil, nil, fmt.Errorf("%sop %d: put %q inside a delete: %w", where, i, op.Key, kv.ErrDuplicateKey)
+		}
+		puts[string(op.Key)] = struct{}{}
+	}
+	return puts, dels, nil
 }
 
 // compare evaluates one compare as etcd: over every existing key of the

@@ -16,6 +16,7 @@ import (
 // Result is one run's figures, in the JSON form `sdp bench` prints.
 type Result struct {
 	Op        string  `json:"op"`
+	Layer     string  `json:"layer,omitempty"` // config: LayerSDP or LayerRaw
 	N         int     `json:"n"`
 	Clients   int     `json:"clients"`
 	OpsPerS   float64 `json:"ops_per_s"`

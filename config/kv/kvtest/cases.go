@@ -30,6 +30,10 @@ var cases = []testCase{
 	{name: "txn_failure_branch", run: caseTxnFailure},
 	{name: "too_many_ops", run: caseTooManyOps},
 	{name: "request_errors", run: caseRequestErrors},
+	{name: "nested_txn", run: caseNestedTxn},
+	{name: "nested_txn_limits", run: caseNestedLimits},
+	{name: "nested_txn_duplicate_keys", run: caseNestedDuplicates},
+	{name: "nested_txn_checks_before_writes", run: caseNestedChecks},
 	{name: "concurrent_cas", run: caseConcurrentCAS},
 	{name: "lease_revoke", run: caseLeaseRevoke},
 	{name: "lease_put_without_lease_detaches", run: caseLeaseDetach},
@@ -554,6 +558,172 @@ func caseRequestErrors(t *testing.T, e *env) {
 	}
 	// Distinct puts next to a delete that does not cover them are fine.
 	e.txn(t, nil, []kv.Op{put("x", "1"), put("y", "1"), {Type: kv.OpDelete, Key: b("a")}}, nil)
+}
+
+func eq(key, val string) kv.Compare {
+	return kv.Compare{Key: b(key), Target: kv.Value, Result: kv.Equal, Bytes: b(val)}
+}
+
+func caseNestedTxn(t *testing.T, e *env) {
+	e.put(t, "a", "1")
+	r0 := e.put(t, "b", "1")
+	// Outer success: put a=2, then a nested txn whose compare (a == 1)
+	// is judged on the state before the whole transaction, so it holds;
+	// inside it a range sees the outer put; a second nested txn fails
+	// and runs its failure list.
+	r := e.txn(t, []kv.Compare{eq("b", "1")}, []kv.Op{
+		put("a", "2"),
+		kv.NestedTxn([]kv.Compare{eq("a", "1")},
+			[]kv.Op{{Type: kv.OpRange, Key: b("a")}, put("c", "1")},
+			[]kv.Op{put("wrong1", "1")}),
+		kv.NestedTxn([]kv.Compare{eq("b", "2")},
+			[]kv.Op{put("wrong2", "1")},
+			[]kv.Op{{Type: kv.OpDelete, Key: b("b")}, kv.NestedTxn(nil, []kv.Op{put("d", "1")}, nil)}),
+	}, []kv.Op{put("wrong3", "1")})
+	if !r.Succeeded || r.Revision != r0+1 || len(r.Results) != 3 {
+		t.Fatalf("txn = %+v", r)
+	}
+	n1, n2 := r.Results[1].Txn, r.Results[2].Txn
+	if n1 == nil || !n1.Succeeded || len(n1.Results) != 2 || n1.Revision != r0+1 {
+		t.Fatalf("first nested result = %+v", n1)
+	}
+	if v := n1.Results[0].KVs; len(v) != 1 || string(v[0].Value) != "2" {
+		t.Fatalf("nested range = %+v, want the outer put's value", v)
+	}
+	if n2 == nil || n2.Succeeded || len(n2.Results) != 2 || n2.Results[0].Deleted != 1 ||
+		n2.Results[1].Txn == nil || !n2.Results[1].Txn.Succeeded {
+		t.Fatalf("second nested result = %+v", n2)
+	}
+	for key, want := range map[string]bool{"a": true, "b": false, "c": true, "d": true, "wrong1": false, "wrong2": false, "wrong3": false} {
+		got := e.get(t, key, 0)
+		if (got != nil) != want {
+			t.Fatalf("%q exists %v, want %v", key, got != nil, want)
+		}
+		if got != nil && got.ModRevision != r0+1 {
+			t.Fatalf("%q mod %d, want the one revision %d", key, got.ModRevision, r0+1)
+		}
+	}
+	// A failing outer compare skips every nested transaction of success.
+	r = e.txn(t, []kv.Compare{eq("a", "1")}, []kv.Op{kv.NestedTxn(nil, []kv.Op{put("wrong", "1")}, nil)}, nil)
+	if r.Succeeded || len(r.Results) != 0 || e.get(t, "wrong", 0) != nil {
+		t.Fatalf("failed outer txn = %+v", r)
+	}
+}
+
+func caseNestedLimits(t *testing.T, e *env) {
+	const limit = 128 // etcd's default --max-txn-ops
+	cmps := func(n int, p string) []kv.Compare {
+		out := make([]kv.Compare, n)
+		for i := range out {
+			out[i] = kv.Compare{Key: b(fmt.Sprintf("%s%03d", p, i)), Target: kv.Version, Result: kv.Equal}
+		}
+		return out
+	}
+	nested := func(outer, inner int) error {
+		_, err := e.s.Txn(e.ctx, cmps(outer, "o"), []kv.Op{kv.NestedTxn(cmps(inner, "i"), []kv.Op{put("x", "1")}, nil)}, nil)
+		return err
+	}
+	// The nested budget is what the outer level leaves: 128 - 100 = 28.
+	if err := nested(100, 28); err != nil {
+		t.Fatalf("100 + 28 compares: %v", err)
+	}
+	wantErr(t, nested(100, 29), kv.ErrTooManyOps, "100 + 29 compares")
+	wantErr(t, nested(limit, 0), kv.ErrTooManyOps, "128 compares and a nested txn")
+	if err := nested(1, limit-1); err != nil {
+		t.Fatalf("1 + 127 compares: %v", err)
+	}
+	// The budget counts the largest list: 100 failure ops leave 28.
+	fail := make([]kv.Op, 100)
+	for i := range fail {
+		fail[i] = kv.Op{Type: kv.OpRange, Key: b("f")}
+	}
+	_, err := e.s.Txn(e.ctx, nil, []kv.Op{kv.NestedTxn(cmps(29, "i"), nil, nil)}, fail)
+	wantErr(t, err, kv.ErrTooManyOps, "100 failure ops + 29 nested compares")
+	e.txn(t, nil, []kv.Op{kv.NestedTxn(cmps(28, "i"), nil, nil)}, fail)
+	// Siblings each get the whole remaining budget: 64 nested txns of 64
+	// compares carry 4096 compares.
+	var sib []kv.Op
+	for i := 0; i < 64; i++ {
+		sib = append(sib, kv.NestedTxn(cmps(64, fmt.Sprintf("s%02d/", i)), nil, nil))
+	}
+	r, err := e.s.Txn(e.ctx, nil, sib, nil)
+	if err != nil || !r.Succeeded || len(r.Results) != 64 || !r.Results[63].Txn.Succeeded {
+		t.Fatalf("64 x 64 compares: %+v %v", r, err)
+	}
+	wantErr(t, func() error { _, err := e.s.Txn(e.ctx, nil, append(sib, put("x", "2")), nil); return err }(),
+		kv.ErrTooManyOps, "65 ops of which 64 nested txns of 64 compares")
+	// Limits apply to unchosen branches too, and to nested failure lists.
+	_, err = e.s.Txn(e.ctx, cmps(1, "z"), nil, []kv.Op{kv.NestedTxn(nil, nil, make([]kv.Op, limit))})
+	wantErr(t, err, kv.ErrTooManyOps, "nested failure list of 128 in a failure list")
+}
+
+func caseNestedDuplicates(t *testing.T, e *env) {
+	e.put(t, "k", "0")
+	r0 := e.rev(t)
+	del := func(key string) kv.Op { return kv.Op{Type: kv.OpDelete, Key: b(key)} }
+	nest := func(ops ...kv.Op) kv.Op { return kv.NestedTxn(nil, ops, nil) }
+	bad := []struct {
+		what string
+		ops  []kv.Op
+	}{
+		{"put in a nested txn and in its parent", []kv.Op{put("x", "1"), nest(put("x", "2"))}},
+		{"put in two sibling nested txns", []kv.Op{nest(put("x", "1")), nest(put("x", "2"))}},
+		{"put in a nested txn under a parent's delete", []kv.Op{del("x"), nest(put("x", "1"))}},
+		{"put in a nested txn under a parent's range delete", []kv.Op{nest(put("p/x", "1")), {Type: kv.OpDelete, Key: b("p/"), RangeEnd: b("p0")}}},
+		{"put after a nested delete", []kv.Op{nest(del("x")), put("x", "1")}},
+		{"put in a later sibling of a nested delete", []kv.Op{nest(del("x")), nest(put("x", "1"))}},
+		{"put twice two levels down", []kv.Op{nest(put("x", "1"), nest(nest(put("x", "1"))))}},
+	}
+	for _, c := range bad {
+		_, err := e.s.Txn(e.ctx, nil, c.ops, nil)
+		wantErr(t, err, kv.ErrDuplicateKey, c.what)
+	}
+	if e.rev(t) != r0 {
+		t.Fatal("a rejected txn wrote")
+	}
+	// Allowed: one key in both lists of a nested txn (only one runs), and
+	// a delete in a later sibling of a nested put (it runs after it).
+	r := e.txn(t, nil, []kv.Op{
+		kv.NestedTxn([]kv.Compare{eq("k", "0")}, []kv.Op{put("y", "then")}, []kv.Op{put("y", "else")}),
+		nest(put("z", "1")),
+		nest(del("z")),
+	}, nil)
+	if !r.Succeeded || string(e.get(t, "y", 0).Value) != "then" || e.get(t, "z", 0) != nil {
+		t.Fatalf("allowed nested writes = %+v", r)
+	}
+}
+
+func caseNestedChecks(t *testing.T, e *env) {
+	r0 := e.put(t, "a", "1")
+	future := kv.Op{Type: kv.OpRange, Key: b("a"), Revision: 1 << 62}
+	// A chosen nested failure list with a range at a future revision fails
+	// the whole transaction, writes before it included.
+	_, err := e.s.Txn(e.ctx, nil, []kv.Op{
+		put("w", "1"),
+		kv.NestedTxn([]kv.Compare{eq("a", "2")}, nil, []kv.Op{future}),
+		put("v", "1"),
+	}, nil)
+	wantErr(t, err, kv.ErrFutureRevision, "future range in a chosen nested list")
+	if e.rev(t) != r0 || e.get(t, "w", 0) != nil {
+		t.Fatal("the failed txn wrote")
+	}
+	// The same op in the list not chosen is never checked.
+	r := e.txn(t, nil, []kv.Op{
+		put("w", "1"),
+		kv.NestedTxn([]kv.Compare{eq("a", "1")}, nil, []kv.Op{future}),
+	}, nil)
+	if !r.Succeeded || !r.Results[1].Txn.Succeeded || e.get(t, "w", 0) == nil {
+		t.Fatalf("txn = %+v", r)
+	}
+	// A put with a missing lease deep in a chosen list fails it too.
+	_, err = e.s.Txn(e.ctx, nil, []kv.Op{
+		put("u", "1"),
+		kv.NestedTxn(nil, []kv.Op{kv.NestedTxn(nil, []kv.Op{{Type: kv.OpPut, Key: b("l"), Value: b("1"), Lease: 0x7fff0001}}, nil)}, nil),
+	}, nil)
+	wantErr(t, err, kv.ErrLeaseNotFound, "missing lease in a nested put")
+	if e.get(t, "u", 0) != nil {
+		t.Fatal("the failed txn wrote")
+	}
 }
 
 func caseConcurrentCAS(t *testing.T, e *env) {
