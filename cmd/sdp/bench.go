@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strings"
@@ -174,15 +173,6 @@ the config layer writes with DB.Update, a guarded Txn, unless
 	c.Flags().StringVar(&cfg.Prefix, "prefix", "/bench", "path under which the workloads write")
 	c.Flags().BoolVar(&cfg.WatchBarePut, "watch-bare-put", false, "watch-latency: write with a bare Put in the config-layer run too (only the watch path differs)")
 	return c
-}
-
-func printJSON(w io.Writer, v any) error {
-	out, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "%s\n", out)
-	return err
 }
 
 // ratio is a/b rounded to 3 decimals (0 when b is 0).
