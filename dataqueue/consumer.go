@@ -1,0 +1,422 @@
+package dataqueue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sdpkit/sdpkit/dataqueue/encoding"
+	"github.com/sdpkit/sdpkit/pyval"
+)
+
+// Message is one consumed record.
+type Message struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+	Key       []byte
+	Headers   []Header
+	Timestamp time.Time
+	// Raw is the record's value as sent.
+	Raw []byte
+	// Value is Raw decoded with the consumer's encoding, or pyval.Bytes(Raw)
+	// when the consumer has none (Python yields raw bytes then). It is nil
+	// when decoding failed.
+	Value pyval.Value
+}
+
+type consumerConfig struct {
+	common
+	topics         []string
+	assign         []TopicPartition
+	group          string
+	encoding       string
+	registry       *encoding.Registry
+	latest         bool
+	commitInterval time.Duration
+}
+
+type consumeMode int
+
+const (
+	modeNone consumeMode = iota
+	modeSubscribe
+	modeAssign
+)
+
+// Consumer reads records from Kafka topics and decodes them, the
+// counterpart of ska-sdp-dataqueues' DataQueueConsumer.
+//
+// A consumer either subscribes to topics (UpdateTopics: all their
+// partitions, shared among the members when it is in a group) or is
+// assigned partitions (AssignTopics). The two are mutually exclusive, as in
+// aiokafka, but switching is allowed at any time: the consumer drops the
+// old set (and, in a group, commits and leaves it) and starts on the new
+// one. Within one mode the set can change while Messages is iterating;
+// partitions kept across the change keep their position.
+//
+// Positions. A partition with no committed position starts at the earliest
+// record (WithStartAtLatest for the end). Without a group (the default)
+// nothing is committed: every consumer reads every record of its topics.
+// With WithGroup and subscribed topics, a record counts as consumed once
+// the loop body that received it has returned; consumed positions are
+// committed every commit interval (5 s by default), by Commit, on a
+// rebalance and by Close, so a restarted member resumes after the last
+// commit (possibly re-reading up to an interval's worth: at-least-once).
+// Assigned partitions are never committed, even with a group.
+//
+// UpdateTopics, AssignTopics, Commit and Close are safe to call from any
+// goroutine, also while another one iterates over Messages.
+type Consumer struct {
+	brokers []string
+	cfg     consumerConfig
+	codec   encoding.Codec
+
+	mu      sync.Mutex
+	cl      *kgo.Client // nil until there is something to read
+	mode    consumeMode
+	topics  []string
+	parts   []TopicPartition
+	changed chan struct{} // closed (and replaced) whenever cl changes
+	closed  bool
+}
+
+// NewConsumer creates a consumer of the bootstrap brokers. Give the topics
+// now (WithTopics, WithAssignment) or later (UpdateTopics, AssignTopics).
+func NewConsumer(brokers []string, opts ...ConsumerOption) (*Consumer, error) {
+	cfg := consumerConfig{commitInterval: 5 * time.Second}
+	for _, o := range opts {
+		o.applyConsumer(&cfg)
+	}
+	if len(brokers) == 0 {
+		return nil, errors.New("dataqueue: NewConsumer: no brokers")
+	}
+	if cfg.registry == nil {
+		cfg.registry = encoding.NewRegistry()
+	}
+	c := &Consumer{brokers: brokers, cfg: cfg, changed: make(chan struct{})}
+	if cfg.encoding != "" {
+		codec, err := cfg.registry.Lookup(cfg.encoding)
+		if err != nil {
+			return nil, fmt.Errorf("dataqueue: NewConsumer: %w", err)
+		}
+		c.codec = codec
+	}
+	var err error
+	switch {
+	case len(cfg.topics) > 0:
+		err = c.UpdateTopics(cfg.topics...)
+	case len(cfg.assign) > 0:
+		err = c.AssignTopics(cfg.assign...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Consumer) resetOffset() kgo.Offset {
+	if c.cfg.latest {
+		return kgo.NewOffset().AtEnd()
+	}
+	return kgo.NewOffset().AtStart()
+}
+
+// newClient builds the franz-go client for one mode.
+func (c *Consumer) newClient(mode consumeMode, topics []string, parts []TopicPartition) (*kgo.Client, error) {
+	opts := []kgo.Opt{kgo.ConsumeResetOffset(c.resetOffset())}
+	switch mode {
+	case modeSubscribe:
+		opts = append(opts, kgo.ConsumeTopics(topics...))
+		if c.cfg.group != "" {
+			opts = append(opts, kgo.ConsumerGroup(c.cfg.group), kgo.AutoCommitMarks())
+			if c.cfg.commitInterval > 0 {
+				opts = append(opts, kgo.AutoCommitInterval(c.cfg.commitInterval))
+			} else {
+				opts = append(opts, kgo.DisableAutoCommit())
+			}
+		}
+	case modeAssign:
+		opts = append(opts, kgo.ConsumePartitions(partitionMap(parts, c.resetOffset())))
+	}
+	cl, err := kgo.NewClient(append(c.cfg.base(c.brokers), opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("dataqueue: consumer: %w", err)
+	}
+	return cl, nil
+}
+
+func partitionMap(parts []TopicPartition, at kgo.Offset) map[string]map[int32]kgo.Offset {
+	m := map[string]map[int32]kgo.Offset{}
+	for _, p := range parts {
+		if m[p.Topic] == nil {
+			m[p.Topic] = map[int32]kgo.Offset{}
+		}
+		m[p.Topic][p.Partition] = at
+	}
+	return m
+}
+
+// switchTo replaces the client (mu held). The old one commits what was
+// consumed (in a group) and closes, which ends its pending poll.
+func (c *Consumer) switchTo(ctx context.Context, cl *kgo.Client, mode consumeMode) error {
+	var err error
+	if old := c.cl; old != nil {
+		err = c.commitClient(ctx, old)
+		old.Close()
+	}
+	c.cl, c.mode = cl, mode
+	close(c.changed)
+	c.changed = make(chan struct{})
+	return err
+}
+
+// UpdateTopics subscribes to exactly topics (aiokafka's subscribe),
+// replacing the previous subscription; no topics stops consuming. Topics
+// that stay keep their positions; new ones start at their committed
+// position or the start. If the consumer had an assignment, it is dropped.
+func (c *Consumer) UpdateTopics(topics ...string) error {
+	topics = dedup(topics)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	if c.mode == modeSubscribe && c.cl != nil {
+		var gone []string
+		for _, t := range c.topics {
+			if !slices.Contains(topics, t) {
+				gone = append(gone, t)
+			}
+		}
+		var added []string
+		for _, t := range topics {
+			if !slices.Contains(c.topics, t) {
+				added = append(added, t)
+			}
+		}
+		if len(gone) > 0 {
+			c.cl.PurgeTopicsFromConsuming(gone...)
+		}
+		if len(added) > 0 {
+			c.cl.AddConsumeTopics(added...)
+		}
+		c.topics = topics
+		return nil
+	}
+	cl, err := c.newClient(modeSubscribe, topics, nil)
+	if err != nil {
+		return err
+	}
+	c.topics, c.parts = topics, nil
+	return c.switchTo(context.Background(), cl, modeSubscribe)
+}
+
+// AssignTopics consumes exactly the given partitions (aiokafka's assign),
+// replacing the previous assignment; none stops consuming. Partitions that
+// stay keep their positions; new ones start at the start (or the end with
+// WithStartAtLatest). If the consumer had a subscription, it is dropped
+// (and its group left).
+func (c *Consumer) AssignTopics(parts ...TopicPartition) error {
+	parts = dedup(parts)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	if c.mode == modeAssign && c.cl != nil {
+		gone := map[string][]int32{}
+		for _, p := range c.parts {
+			if !slices.Contains(parts, p) {
+				gone[p.Topic] = append(gone[p.Topic], p.Partition)
+			}
+		}
+		var added []TopicPartition
+		for _, p := range parts {
+			if !slices.Contains(c.parts, p) {
+				added = append(added, p)
+			}
+		}
+		if len(gone) > 0 {
+			c.cl.RemoveConsumePartitions(gone)
+		}
+		if len(added) > 0 {
+			c.cl.AddConsumePartitions(partitionMap(added, c.resetOffset()))
+		}
+		c.parts = parts
+		return nil
+	}
+	cl, err := c.newClient(modeAssign, nil, parts)
+	if err != nil {
+		return err
+	}
+	c.topics, c.parts = nil, parts
+	return c.switchTo(context.Background(), cl, modeAssign)
+}
+
+// Topics returns the subscribed topics (nil when assigned partitions).
+func (c *Consumer) Topics() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.topics)
+}
+
+// Assignment returns the assigned partitions (nil when subscribed).
+func (c *Consumer) Assignment() []TopicPartition {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.parts)
+}
+
+func dedup[T comparable](xs []T) []T {
+	var out []T
+	for _, x := range xs {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// current waits for a client to read from: it returns nil when ctx ends or
+// the consumer is closed.
+func (c *Consumer) current(ctx context.Context) (*kgo.Client, consumeMode) {
+	for {
+		c.mu.Lock()
+		cl, mode, closed, changed := c.cl, c.mode, c.closed, c.changed
+		c.mu.Unlock()
+		if closed {
+			return nil, modeNone
+		}
+		if cl != nil {
+			return cl, mode
+		}
+		select {
+		case <-ctx.Done():
+			return nil, modeNone
+		case <-changed:
+		}
+	}
+}
+
+// Messages iterates over consumed records, waiting for new ones forever;
+// it ends when ctx ends or the consumer is closed (check ctx.Err() to tell
+// which), or when the loop breaks. Before any topic is set it waits for
+// one. A record that cannot be decoded is yielded as its Message (Value
+// nil) with a *DecodeError, and iteration goes on; other errors (a fetch
+// failing, say) are yielded with a nil Message and iteration goes on too.
+// Only one Messages loop may run at a time.
+func (c *Consumer) Messages(ctx context.Context) iter.Seq2[*Message, error] {
+	return func(yield func(*Message, error) bool) {
+		for {
+			cl, mode := c.current(ctx)
+			if cl == nil {
+				return
+			}
+			fetches := cl.PollFetches(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			swapped := false
+			for _, fe := range fetches.Errors() {
+				if errors.Is(fe.Err, kgo.ErrClientClosed) {
+					swapped = true // closed, or replaced by a switch: look again
+					continue
+				}
+				if errors.Is(fe.Err, context.Canceled) || errors.Is(fe.Err, context.DeadlineExceeded) {
+					continue
+				}
+				err := fmt.Errorf("dataqueue: fetching %s/%d: %w", fe.Topic, fe.Partition, classify(fe.Err))
+				if !yield(nil, err) {
+					return
+				}
+			}
+			group := mode == modeSubscribe && c.cfg.group != ""
+			for it := fetches.RecordIter(); !it.Done(); {
+				r := it.Next()
+				m, err := c.message(r)
+				ok := yield(m, err)
+				if group {
+					cl.MarkCommitRecords(r)
+				}
+				if !ok {
+					return
+				}
+			}
+			if swapped && fetches.NumRecords() == 0 {
+				continue
+			}
+		}
+	}
+}
+
+func (c *Consumer) message(r *kgo.Record) (*Message, error) {
+	m := &Message{
+		Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
+		Key: r.Key, Timestamp: r.Timestamp, Raw: r.Value,
+	}
+	for _, h := range r.Headers {
+		m.Headers = append(m.Headers, Header{Key: h.Key, Value: h.Value})
+	}
+	if c.codec == nil {
+		m.Value = pyval.Bytes(r.Value)
+		return m, nil
+	}
+	v, err := c.codec.Decode(r.Value)
+	if err != nil {
+		return m, &DecodeError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Encoding: c.codec.Name(), Err: err}
+	}
+	m.Value = v
+	return m, nil
+}
+
+// commitClient commits what a group client has consumed.
+func (c *Consumer) commitClient(ctx context.Context, cl *kgo.Client) error {
+	if c.cfg.group == "" || c.mode != modeSubscribe {
+		return nil
+	}
+	if err := cl.CommitMarkedOffsets(ctx); err != nil {
+		return fmt.Errorf("dataqueue: committing group %q: %w", c.cfg.group, classify(err))
+	}
+	return nil
+}
+
+// Commit commits the positions of the records consumed so far, now. It
+// does nothing without a group or with assigned partitions.
+func (c *Consumer) Commit(ctx context.Context) error {
+	c.mu.Lock()
+	cl, closed := c.cl, c.closed
+	c.mu.Unlock()
+	if closed {
+		return ErrClosed
+	}
+	if cl == nil {
+		return nil
+	}
+	return c.commitClient(ctx, cl)
+}
+
+// Close commits what was consumed (in a group), leaves the group, closes
+// the connections and ends any Messages loop. It is idempotent.
+func (c *Consumer) Close(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	var err error
+	if c.cl != nil {
+		err = c.commitClient(ctx, c.cl)
+		c.cl.Close()
+		c.cl = nil
+	}
+	close(c.changed)
+	return err
+}
