@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -63,7 +64,9 @@ func NewAdmin(brokers []string, opts ...AdminOption) (*Admin, error) {
 	if len(brokers) == 0 {
 		return nil, errors.New("dataqueue: NewAdmin: no brokers")
 	}
-	cl, err := kgo.NewClient(cfg.base(brokers)...)
+	// franz-go caches topic metadata for MetadataMinAge (5 s): an admin
+	// must see creations and deletions at once, its own and others'.
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.MetadataMinAge(10 * time.Millisecond)}, cfg.base(brokers)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("dataqueue: NewAdmin: %w", err)
 	}
@@ -214,6 +217,7 @@ func (a *Admin) DeleteTopics(ctx context.Context, names ...string) error {
 		return nil
 	}
 	resp, err := a.adm.DeleteTopics(ctx, names...)
+	a.cl.PurgeTopicsFromClient(names...)
 	if err != nil {
 		return fmt.Errorf("dataqueue: deleting topics: %w", classify(err))
 	}

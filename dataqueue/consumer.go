@@ -136,11 +136,13 @@ func (c *Consumer) newClient(mode consumeMode, topics []string, parts []TopicPar
 		opts = append(opts, kgo.ConsumeTopics(topics...))
 		if c.cfg.group != "" {
 			opts = append(opts, kgo.ConsumerGroup(c.cfg.group), kgo.AutoCommitMarks())
-			if c.cfg.commitInterval > 0 {
-				opts = append(opts, kgo.AutoCommitInterval(c.cfg.commitInterval))
-			} else {
-				opts = append(opts, kgo.DisableAutoCommit())
+			// franz-go cannot combine marks with no autocommit at all, so
+			// "never" is an interval longer than any run.
+			interval := c.cfg.commitInterval
+			if interval <= 0 {
+				interval = 100 * 365 * 24 * time.Hour
 			}
+			opts = append(opts, kgo.AutoCommitInterval(interval))
 		}
 	case modeAssign:
 		opts = append(opts, kgo.ConsumePartitions(partitionMap(parts, c.resetOffset())))
