@@ -130,7 +130,16 @@ func (c *Consumer) resetOffset() kgo.Offset {
 
 // newClient builds the franz-go client for one mode.
 func (c *Consumer) newClient(mode consumeMode, topics []string, parts []TopicPartition) (*kgo.Client, error) {
-	opts := []kgo.Opt{kgo.ConsumeResetOffset(c.resetOffset())}
+	opts := []kgo.Opt{
+		kgo.ConsumeResetOffset(c.resetOffset()),
+		// A topic added while running is found by a metadata refresh, which
+		// franz-go holds back for MetadataMinAge (5 s by default): keep the
+		// change prompt.
+		kgo.MetadataMinAge(100 * time.Millisecond),
+		// A partition added while a fetch long-polls joins the next fetch:
+		// aiokafka's fetch_max_wait_ms (500 ms) rather than franz-go's 5 s.
+		kgo.FetchMaxWait(500 * time.Millisecond),
+	}
 	switch mode {
 	case modeSubscribe:
 		opts = append(opts, kgo.ConsumeTopics(topics...))
@@ -147,7 +156,7 @@ func (c *Consumer) newClient(mode consumeMode, topics []string, parts []TopicPar
 	case modeAssign:
 		opts = append(opts, kgo.ConsumePartitions(partitionMap(parts, c.resetOffset())))
 	}
-	cl, err := kgo.NewClient(append(c.cfg.base(c.brokers), opts...)...)
+	cl, err := kgo.NewClient(append(opts, c.cfg.base(c.brokers)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("dataqueue: consumer: %w", err)
 	}

@@ -20,6 +20,9 @@
 //   - no compression, linger 0, 1 000 012-byte records (as aiokafka).
 //   - consumers start at the earliest record and, without WithGroup, commit
 //     nothing (as the wrapper's documented behaviour implies).
+//   - consumers long-poll fetches for at most 500 ms (aiokafka's
+//     fetch_max_wait_ms; franz-go's is 5 s), so topics added while running
+//     start promptly.
 //   - producing to a missing topic asks the broker to auto-create it, as
 //     aiokafka does; WithAutoTopicCreation(false) turns that off.
 //
