@@ -4,6 +4,7 @@
 //
 //	sdp demo                     a tour of the telescope state
 //	sdp telstate --db FILE ...   query and edit telescope state
+//	sdp queue ...                send, read and manage data queues (Kafka)
 package main
 
 import (
@@ -58,7 +59,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		fmt.Fprintf(stderr, "%s: %v\n%s", c.CommandPath(), err, c.UsageString())
 		return reportedError{usageError{err}}
 	})
-	root.AddCommand(newTelstateCmd(), newDemoCmd(), newBenchCmd())
+	root.AddCommand(newTelstateCmd(), newQueueCmd(), newDemoCmd(), newBenchCmd())
 	wrapErrors(root, stderr)
 	return root
 }
