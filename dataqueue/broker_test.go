@@ -3,6 +3,8 @@ package dataqueue_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,6 +43,49 @@ func startKFake(t testing.TB, opts ...kfake.Opt) broker {
 	return kfakeBroker{c}
 }
 
+// kfakeDisk is a kfake cluster persisted in a directory, so it can be
+// stopped and started again on the same port with its data: a broker
+// restart.
+type kfakeDisk struct {
+	dir  string
+	port int
+	c    *kfake.Cluster
+}
+
+func (b *kfakeDisk) Brokers() []string { return b.c.ListenAddrs() }
+
+func (b *kfakeDisk) start(t testing.TB) {
+	t.Helper()
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.DataDir(b.dir)}
+	if b.port != 0 {
+		opts = append(opts, kfake.Ports(b.port))
+	}
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		t.Fatalf("starting kfake on %s: %v", b.dir, err)
+	}
+	b.c = c
+	if b.port == 0 {
+		_, port, _ := net.SplitHostPort(c.ListenAddrs()[0])
+		b.port, _ = strconv.Atoi(port)
+	}
+}
+
+// Restart stops the cluster and starts it again from its directory.
+func (b *kfakeDisk) Restart(t testing.TB) {
+	t.Helper()
+	b.c.Close()
+	b.start(t)
+}
+
+func startKFakeDisk(t testing.TB) broker {
+	t.Helper()
+	b := &kfakeDisk{dir: t.TempDir()}
+	b.start(t)
+	t.Cleanup(func() { b.c.Close() })
+	return b
+}
+
 // backends are the clusters every broker test runs against.
 var backends = []struct {
 	name  string
@@ -50,6 +95,13 @@ var backends = []struct {
 	{"kfake", func(t testing.TB) broker { return startKFake(t) }},
 	// LEAD: add {"kafka", func(t testing.TB) broker { return testenv.Kafka(t) }},
 }
+
+// restartBackends are the clusters the broker-restart tests run against;
+// backends that cannot restart are skipped there.
+var restartBackends = append([]struct {
+	name  string
+	start func(t testing.TB) broker
+}{{"kfake-disk", startKFakeDisk}}, backends...)
 
 // forEachBroker runs f once per backend, each with its own fresh cluster.
 func forEachBroker(t *testing.T, f func(t *testing.T, b broker)) {

@@ -14,15 +14,15 @@ import (
 // TestIdempotentAcrossRestart runs the broker-restart failure test on
 // every backend that can restart.
 func TestIdempotentAcrossRestart(t *testing.T) {
-	for _, be := range backends {
+	for _, be := range restartBackends {
 		t.Run(be.name, func(t *testing.T) {
 			b := be.start(t)
 			rb, ok := b.(restartableBroker)
 			if !ok {
-				// LEAD: testenv.Kafka(t) restarts a real KRaft broker on the
-				// same port with its log dir kept; it satisfies
-				// restartableBroker and this test then runs.
-				t.Skipf("%s cannot restart a broker with its data kept; this test needs a real Kafka (testenv.Kafka)", be.name)
+				// LEAD: testenv.Kafka(t) should restart a real KRaft broker on
+				// the same port with its log dir kept (Restart(t testing.TB));
+				// it then satisfies restartableBroker and this test runs on it.
+				t.Skipf("%s cannot restart a broker with its data kept: this test runs on kfake-disk and a real Kafka", be.name)
 			}
 			testIdempotentAcrossRestart(t, rb)
 		})
