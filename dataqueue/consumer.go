@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sdpkit/sdpkit/dataqueue/encoding"
@@ -69,7 +71,10 @@ const (
 // committed every commit interval (5 s by default), by Commit, on a
 // rebalance and by Close, so a restarted member resumes after the last
 // commit (possibly re-reading up to an interval's worth: at-least-once).
-// Assigned partitions are never committed, even with a group.
+// Assigned partitions in a group are handled the same way, as aiokafka's
+// assign() with a group_id: they start at the group's committed offsets
+// and their positions are committed (as a standalone consumer, without
+// joining the group).
 //
 // UpdateTopics, AssignTopics, Commit and Close are safe to call from any
 // goroutine, also while another one iterates over Messages.
@@ -85,6 +90,16 @@ type Consumer struct {
 	parts   []TopicPartition
 	changed chan struct{} // closed (and replaced) whenever cl changes
 	closed  bool
+
+	// Assigned partitions in a group: franz-go does not track group
+	// offsets for them, so the consumer does. pending partitions wait for
+	// their committed offsets (looked up by Messages, which has a ctx);
+	// pos holds the next offset of every consumed partition and done the
+	// last committed one.
+	pending []TopicPartition
+	pos     map[TopicPartition]int64
+	done    map[TopicPartition]int64
+	stop    chan struct{} // ends the commit ticker
 }
 
 // NewConsumer creates a consumer of the bootstrap brokers. Give the topics
@@ -100,7 +115,8 @@ func NewConsumer(brokers []string, opts ...ConsumerOption) (*Consumer, error) {
 	if cfg.registry == nil {
 		cfg.registry = encoding.NewRegistry()
 	}
-	c := &Consumer{brokers: brokers, cfg: cfg, changed: make(chan struct{})}
+	c := &Consumer{brokers: brokers, cfg: cfg, changed: make(chan struct{}),
+		pos: map[TopicPartition]int64{}, done: map[TopicPartition]int64{}, stop: make(chan struct{})}
 	if cfg.encoding != "" {
 		codec, err := cfg.registry.Lookup(cfg.encoding)
 		if err != nil {
@@ -118,7 +134,32 @@ func NewConsumer(brokers []string, opts ...ConsumerOption) (*Consumer, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.group != "" && cfg.commitInterval > 0 {
+		go c.commitLoop(cfg.commitInterval)
+	}
 	return c, nil
+}
+
+// commitLoop commits assigned partitions' positions every interval (franz-go
+// does it for subscribed ones).
+func (c *Consumer) commitLoop(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+			c.mu.Lock()
+			cl, mode := c.cl, c.mode
+			c.mu.Unlock()
+			if cl != nil && mode == modeAssign {
+				ctx, cancel := context.WithTimeout(context.Background(), every)
+				_ = c.commitAssigned(ctx, cl, false) // retried next tick; Close reports
+				cancel()
+			}
+		}
+	}
 }
 
 func (c *Consumer) resetOffset() kgo.Offset {
@@ -154,7 +195,9 @@ func (c *Consumer) newClient(mode consumeMode, topics []string, parts []TopicPar
 			opts = append(opts, kgo.AutoCommitInterval(interval))
 		}
 	case modeAssign:
-		opts = append(opts, kgo.ConsumePartitions(partitionMap(parts, c.resetOffset())))
+		if c.cfg.group == "" {
+			opts = append(opts, kgo.ConsumePartitions(partitionMap(parts, c.resetOffset())))
+		} // else: added once their committed offsets are known
 	}
 	cl, err := kgo.NewClient(append(opts, c.cfg.base(c.brokers)...)...)
 	if err != nil {
@@ -179,10 +222,12 @@ func partitionMap(parts []TopicPartition, at kgo.Offset) map[string]map[int32]kg
 func (c *Consumer) switchTo(ctx context.Context, cl *kgo.Client, mode consumeMode) error {
 	var err error
 	if old := c.cl; old != nil {
-		err = c.commitClient(ctx, old)
+		err = c.commitClient(ctx, old, c.mode, true)
 		old.Close()
 	}
 	c.cl, c.mode = cl, mode
+	clear(c.pos)
+	clear(c.done)
 	close(c.changed)
 	c.changed = make(chan struct{})
 	return err
@@ -225,8 +270,9 @@ func (c *Consumer) UpdateTopics(topics ...string) error {
 	if err != nil {
 		return err
 	}
-	c.topics, c.parts = topics, nil
-	return c.switchTo(context.Background(), cl, modeSubscribe)
+	err = c.switchTo(context.Background(), cl, modeSubscribe)
+	c.topics, c.parts, c.pending = topics, nil, nil
+	return err
 }
 
 // AssignTopics consumes exactly the given partitions (aiokafka's assign),
@@ -258,7 +304,11 @@ func (c *Consumer) AssignTopics(parts ...TopicPartition) error {
 			c.cl.RemoveConsumePartitions(gone)
 		}
 		if len(added) > 0 {
-			c.cl.AddConsumePartitions(partitionMap(added, c.resetOffset()))
+			if c.cfg.group != "" {
+				c.pending = append(c.pending, added...)
+			} else {
+				c.cl.AddConsumePartitions(partitionMap(added, c.resetOffset()))
+			}
 		}
 		c.parts = parts
 		return nil
@@ -267,8 +317,12 @@ func (c *Consumer) AssignTopics(parts ...TopicPartition) error {
 	if err != nil {
 		return err
 	}
+	err = c.switchTo(context.Background(), cl, modeAssign)
 	c.topics, c.parts = nil, parts
-	return c.switchTo(context.Background(), cl, modeAssign)
+	if c.cfg.group != "" {
+		c.pending = slices.Clone(parts)
+	}
+	return err
 }
 
 // Topics returns the subscribed topics (nil when assigned partitions).
@@ -330,6 +384,17 @@ func (c *Consumer) Messages(ctx context.Context) iter.Seq2[*Message, error] {
 			if cl == nil {
 				return
 			}
+			if err := c.resolvePending(ctx, cl); err != nil {
+				if ctx.Err() != nil || !yield(nil, err) {
+					return
+				}
+				select { // the broker is likely unreachable: do not spin
+				case <-ctx.Done():
+					return
+				case <-time.After(time.Second):
+				}
+				continue
+			}
 			fetches := cl.PollFetches(ctx)
 			if ctx.Err() != nil {
 				return
@@ -348,23 +413,117 @@ func (c *Consumer) Messages(ctx context.Context) iter.Seq2[*Message, error] {
 					return
 				}
 			}
-			group := mode == modeSubscribe && c.cfg.group != ""
+			_ = swapped // a closed or replaced client: the loop looks again
+			group := c.cfg.group != ""
 			for it := fetches.RecordIter(); !it.Done(); {
 				r := it.Next()
 				m, err := c.message(r)
 				ok := yield(m, err)
-				if group {
+				switch {
+				case group && mode == modeSubscribe:
 					cl.MarkCommitRecords(r)
+				case group && mode == modeAssign:
+					c.mu.Lock()
+					if c.cl == cl {
+						c.pos[TopicPartition{r.Topic, r.Partition}] = r.Offset + 1
+					}
+					c.mu.Unlock()
 				}
 				if !ok {
 					return
 				}
 			}
-			if swapped && fetches.NumRecords() == 0 {
-				continue
-			}
 		}
 	}
+}
+
+// resolvePending starts assigned partitions of a group at the group's
+// committed offsets (or the reset offset where it has none).
+func (c *Consumer) resolvePending(ctx context.Context, cl *kgo.Client) error {
+	c.mu.Lock()
+	pending := c.pending
+	c.mu.Unlock()
+	if len(pending) == 0 {
+		return nil
+	}
+	var topics []string
+	for _, p := range pending {
+		if !slices.Contains(topics, p.Topic) {
+			topics = append(topics, p.Topic)
+		}
+	}
+	committed, err := kadm.NewClient(cl).FetchOffsetsForTopics(ctx, c.cfg.group, topics...)
+	if err == nil {
+		err = committed.Error()
+	}
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		committed, err = nil, nil // a group that never committed (some brokers say so)
+	}
+	if err != nil {
+		return fmt.Errorf("dataqueue: fetching group %q offsets for %v: %w", c.cfg.group, topics, classify(err))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cl != cl {
+		return nil // replaced meanwhile; the new client has its own list
+	}
+	start := map[string]map[int32]kgo.Offset{}
+	var still []TopicPartition
+	for _, p := range c.pending {
+		if !slices.Contains(pending, p) {
+			still = append(still, p) // assigned after the lookup began
+			continue
+		}
+		if !slices.Contains(c.parts, p) {
+			continue // unassigned meanwhile
+		}
+		at := c.resetOffset()
+		if o, ok := committed.Lookup(p.Topic, p.Partition); ok && o.At >= 0 {
+			at = kgo.NewOffset().At(o.At)
+			c.done[p] = o.At
+		}
+		if start[p.Topic] == nil {
+			start[p.Topic] = map[int32]kgo.Offset{}
+		}
+		start[p.Topic][p.Partition] = at
+	}
+	c.pending = still
+	cl.AddConsumePartitions(start)
+	return nil
+}
+
+// commitAssigned commits the consumed positions of assigned partitions
+// that moved since the last commit; locked says whether the caller holds
+// mu (it is then held over the request).
+func (c *Consumer) commitAssigned(ctx context.Context, cl *kgo.Client, locked bool) error {
+	lock, unlock := c.mu.Lock, c.mu.Unlock
+	if locked {
+		lock, unlock = func() {}, func() {}
+	}
+	lock()
+	os := kadm.Offsets{}
+	for p, at := range c.pos {
+		if done, ok := c.done[p]; !ok || done != at {
+			os.Add(kadm.Offset{Topic: p.Topic, Partition: p.Partition, At: at, LeaderEpoch: -1})
+		}
+	}
+	unlock()
+	if len(os) == 0 {
+		return nil
+	}
+	resp, err := kadm.NewClient(cl).CommitOffsets(ctx, c.cfg.group, os)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("dataqueue: committing group %q: %w", c.cfg.group, classify(err))
+	}
+	lock()
+	if c.cl == cl {
+		os.Each(func(o kadm.Offset) { c.done[TopicPartition{o.Topic, o.Partition}] = o.At })
+	}
+	unlock()
+	return nil
 }
 
 func (c *Consumer) message(r *kgo.Record) (*Message, error) {
@@ -387,10 +546,14 @@ func (c *Consumer) message(r *kgo.Record) (*Message, error) {
 	return m, nil
 }
 
-// commitClient commits what a group client has consumed.
-func (c *Consumer) commitClient(ctx context.Context, cl *kgo.Client) error {
-	if c.cfg.group == "" || c.mode != modeSubscribe {
+// commitClient commits what a group client in mode has consumed; locked
+// says whether the caller holds mu.
+func (c *Consumer) commitClient(ctx context.Context, cl *kgo.Client, mode consumeMode, locked bool) error {
+	if c.cfg.group == "" {
 		return nil
+	}
+	if mode == modeAssign {
+		return c.commitAssigned(ctx, cl, locked)
 	}
 	if err := cl.CommitMarkedOffsets(ctx); err != nil {
 		return fmt.Errorf("dataqueue: committing group %q: %w", c.cfg.group, classify(err))
@@ -399,10 +562,10 @@ func (c *Consumer) commitClient(ctx context.Context, cl *kgo.Client) error {
 }
 
 // Commit commits the positions of the records consumed so far, now. It
-// does nothing without a group or with assigned partitions.
+// does nothing without a group.
 func (c *Consumer) Commit(ctx context.Context) error {
 	c.mu.Lock()
-	cl, closed := c.cl, c.closed
+	cl, mode, closed := c.cl, c.mode, c.closed
 	c.mu.Unlock()
 	if closed {
 		return ErrClosed
@@ -410,7 +573,7 @@ func (c *Consumer) Commit(ctx context.Context) error {
 	if cl == nil {
 		return nil
 	}
-	return c.commitClient(ctx, cl)
+	return c.commitClient(ctx, cl, mode, false)
 }
 
 // Close commits what was consumed (in a group), leaves the group, closes
@@ -422,9 +585,10 @@ func (c *Consumer) Close(ctx context.Context) error {
 		return nil
 	}
 	c.closed = true
+	close(c.stop)
 	var err error
 	if c.cl != nil {
-		err = c.commitClient(ctx, c.cl)
+		err = c.commitClient(ctx, c.cl, c.mode, true)
 		c.cl.Close()
 		c.cl = nil
 	}

@@ -368,10 +368,14 @@ func TestGroupResume(t *testing.T) {
 		name   string
 		commit bool // call Commit before stopping (Close commits anyway)
 		interv time.Duration
+		assign bool // assigned partition 0 instead of a subscription
 	}{
 		{name: "commit on close", interv: 0},
 		{name: "explicit commit", commit: true, interv: time.Hour},
 		{name: "interval commit default", interv: 5 * time.Second},
+		{name: "assigned commit on close", interv: 0, assign: true},
+		{name: "assigned explicit commit", commit: true, interv: time.Hour, assign: true},
+		{name: "assigned interval commit", interv: 5 * time.Second, assign: true},
 	}
 	forEachBroker(t, func(t *testing.T, b broker) {
 		for _, tc := range cases {
@@ -387,6 +391,9 @@ func TestGroupResume(t *testing.T) {
 				}
 				opts := []dataqueue.ConsumerOption{dataqueue.WithTopics(topic), dataqueue.WithGroup(group),
 					dataqueue.WithEncoding("utf-8"), dataqueue.WithCommitInterval(tc.interv)}
+				if tc.assign {
+					opts = append(opts, dataqueue.WithAssignment(dataqueue.TopicPartition{Topic: topic}))
+				}
 				c1, err := dataqueue.NewConsumer(b.Brokers(), opts...)
 				if err != nil {
 					t.Fatal(err)

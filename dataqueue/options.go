@@ -227,7 +227,8 @@ func WithStartAtLatest() ConsumerOption {
 }
 
 // WithCommitInterval sets how often a group consumer commits the records
-// it has consumed (default 5 s); 0 leaves committing to Commit and Close.
+// it has consumed (default 5 s); 0 leaves committing to Commit, Close and
+// (for subscriptions) rebalances.
 func WithCommitInterval(d time.Duration) ConsumerOption {
 	return funcOpt{consumer: func(c *consumerConfig) { c.commitInterval = d }}
 }
