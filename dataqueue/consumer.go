@@ -100,6 +100,7 @@ type Consumer struct {
 	pos     map[TopicPartition]int64
 	done    map[TopicPartition]int64
 	stop    chan struct{} // ends the commit ticker
+	wake    func()        // interrupts Messages' current poll
 }
 
 // NewConsumer creates a consumer of the bootstrap brokers. Give the topics
@@ -306,6 +307,9 @@ func (c *Consumer) AssignTopics(parts ...TopicPartition) error {
 		if len(added) > 0 {
 			if c.cfg.group != "" {
 				c.pending = append(c.pending, added...)
+				if c.wake != nil {
+					c.wake()
+				}
 			} else {
 				c.cl.AddConsumePartitions(partitionMap(added, c.resetOffset()))
 			}
@@ -395,17 +399,21 @@ func (c *Consumer) Messages(ctx context.Context) iter.Seq2[*Message, error] {
 				}
 				continue
 			}
-			fetches := cl.PollFetches(ctx)
+			// A poll is interrupted (pollCtx cancelled) when assigned
+			// partitions wait to be added, and ends (ErrClientClosed) when
+			// the client is replaced or closed; either way the loop looks
+			// again.
+			pollCtx, cancel := context.WithCancel(ctx)
+			c.mu.Lock()
+			c.wake = cancel
+			c.mu.Unlock()
+			fetches := cl.PollFetches(pollCtx)
+			cancel()
 			if ctx.Err() != nil {
 				return
 			}
-			swapped := false
 			for _, fe := range fetches.Errors() {
-				if errors.Is(fe.Err, kgo.ErrClientClosed) {
-					swapped = true // closed, or replaced by a switch: look again
-					continue
-				}
-				if errors.Is(fe.Err, context.Canceled) || errors.Is(fe.Err, context.DeadlineExceeded) {
+				if errors.Is(fe.Err, kgo.ErrClientClosed) || errors.Is(fe.Err, context.Canceled) {
 					continue
 				}
 				err := fmt.Errorf("dataqueue: fetching %s/%d: %w", fe.Topic, fe.Partition, classify(fe.Err))
@@ -413,7 +421,6 @@ func (c *Consumer) Messages(ctx context.Context) iter.Seq2[*Message, error] {
 					return
 				}
 			}
-			_ = swapped // a closed or replaced client: the loop looks again
 			group := c.cfg.group != ""
 			for it := fetches.RecordIter(); !it.Done(); {
 				r := it.Next()

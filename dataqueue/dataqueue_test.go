@@ -687,3 +687,48 @@ func TestIterationEnds(t *testing.T) {
 		}
 	})
 }
+
+// TestAssignInGroupWhileIterating: partitions assigned to a group consumer
+// while it waits in a poll start reading (at the group's offsets) at once.
+func TestAssignInGroupWhileIterating(t *testing.T) {
+	forEachBroker(t, func(t *testing.T, b broker) {
+		ctx := testCtx(t)
+		t1, t2 := newTopic(t, b, 1), newTopic(t, b, 1)
+		p := newProducer(t, b, dataqueue.WithEncoding("utf-8"))
+		for _, topic := range []string{t1, t2} {
+			if _, err := p.Send(ctx, pyval.Str(topic), dataqueue.WithTopic(topic)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := newConsumer(t, b, dataqueue.WithGroup(t1+"-g"), dataqueue.WithEncoding("utf-8"),
+			dataqueue.WithAssignment(dataqueue.TopicPartition{Topic: t1}))
+		if m := collect(t, ctx, c, 1)[0]; m.Topic != t1 {
+			t.Fatalf("first message from %s", m.Topic)
+		}
+		got := make(chan *dataqueue.Message, 1)
+		go func() {
+			for m, err := range c.Messages(ctx) {
+				if err != nil {
+					t.Errorf("consuming: %v", err)
+					return
+				}
+				got <- m
+				return
+			}
+		}()
+		// Let the loop reach its poll on t1, which has nothing more (the
+		// test passes either way; the pause makes it cover the wake-up).
+		time.Sleep(200 * time.Millisecond)
+		if err := c.AssignTopics(dataqueue.TopicPartition{Topic: t1}, dataqueue.TopicPartition{Topic: t2}); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case m := <-got:
+			if m.Topic != t2 || !pyval.Equal(m.Value, pyval.Str(t2)) {
+				t.Errorf("got %s from %s, want the record of %s", pyval.Repr(m.Value), m.Topic, t2)
+			}
+		case <-ctx.Done():
+			t.Fatal("the added partition was never read")
+		}
+	})
+}
