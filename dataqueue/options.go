@@ -142,17 +142,17 @@ func WithRegistry(r *encoding.Registry) RegistryOption {
 }
 
 // Acks is how many replicas must have a record before the broker
-// acknowledges it.
+// acknowledges it. The zero value is AcksAll.
 type Acks int8
 
 const (
 	// AcksAll waits for every in-sync replica (Kafka's acks=all / -1).
-	AcksAll Acks = -1
+	AcksAll Acks = iota
 	// AcksLeader waits for the partition leader only (acks=1, aiokafka's
 	// default).
-	AcksLeader Acks = 1
+	AcksLeader
 	// AcksNone does not wait at all (acks=0): the offset is unknown (-1).
-	AcksNone Acks = 0
+	AcksNone
 )
 
 // WithAcks sets the producer's required acks. The default is AcksAll with
