@@ -218,12 +218,18 @@ func partitionMap(parts []TopicPartition, at kgo.Offset) map[string]map[int32]kg
 	return m
 }
 
+// switchCommitTimeout bounds the commit UpdateTopics and AssignTopics
+// make when they switch modes, since they take no context.
+const switchCommitTimeout = 10 * time.Second
+
 // switchTo replaces the client (mu held). The old one commits what was
 // consumed (in a group) and closes, which ends its pending poll.
-func (c *Consumer) switchTo(ctx context.Context, cl *kgo.Client, mode consumeMode) error {
+func (c *Consumer) switchTo(cl *kgo.Client, mode consumeMode) error {
 	var err error
 	if old := c.cl; old != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), switchCommitTimeout)
 		err = c.commitClient(ctx, old, c.mode, true)
+		cancel()
 		old.Close()
 	}
 	c.cl, c.mode = cl, mode
@@ -237,7 +243,9 @@ func (c *Consumer) switchTo(ctx context.Context, cl *kgo.Client, mode consumeMod
 // UpdateTopics subscribes to exactly topics (aiokafka's subscribe),
 // replacing the previous subscription; no topics stops consuming. Topics
 // that stay keep their positions; new ones start at their committed
-// position or the start. If the consumer had an assignment, it is dropped.
+// position or the start. If the consumer had an assignment, it is dropped
+// (in a group, after committing its positions: up to 10 s). UpdateTopics
+// does not otherwise wait for the network, like aiokafka's subscribe.
 func (c *Consumer) UpdateTopics(topics ...string) error {
 	topics = dedup(topics)
 	c.mu.Lock()
@@ -271,7 +279,7 @@ func (c *Consumer) UpdateTopics(topics ...string) error {
 	if err != nil {
 		return err
 	}
-	err = c.switchTo(context.Background(), cl, modeSubscribe)
+	err = c.switchTo(cl, modeSubscribe)
 	c.topics, c.parts, c.pending = topics, nil, nil
 	return err
 }
@@ -279,8 +287,9 @@ func (c *Consumer) UpdateTopics(topics ...string) error {
 // AssignTopics consumes exactly the given partitions (aiokafka's assign),
 // replacing the previous assignment; none stops consuming. Partitions that
 // stay keep their positions; new ones start at the start (or the end with
-// WithStartAtLatest). If the consumer had a subscription, it is dropped
-// (and its group left).
+// WithStartAtLatest; in a group, at its committed offsets). If the consumer
+// had a subscription, it is dropped (in a group, after committing: up to
+// 10 s, and leaving the group).
 func (c *Consumer) AssignTopics(parts ...TopicPartition) error {
 	parts = dedup(parts)
 	c.mu.Lock()
@@ -321,7 +330,7 @@ func (c *Consumer) AssignTopics(parts ...TopicPartition) error {
 	if err != nil {
 		return err
 	}
-	err = c.switchTo(context.Background(), cl, modeAssign)
+	err = c.switchTo(cl, modeAssign)
 	c.topics, c.parts = nil, parts
 	if c.cfg.group != "" {
 		c.pending = slices.Clone(parts)
