@@ -17,7 +17,9 @@
 // Defaults and how they compare with the Python wrapper (aiokafka):
 //
 //   - acks=all with idempotent writes (aiokafka: acks=1); WithAcks.
-//   - no compression, linger 0, 1 000 012-byte records (as aiokafka).
+//   - no compression and linger 0 (as aiokafka); records up to 1 000 012
+//     bytes (Kafka's max.message.bytes; aiokafka's max_request_size is
+//     1 MiB); WithMaxMessageBytes.
 //   - consumers start at the earliest record and, without WithGroup, commit
 //     nothing (as the wrapper's documented behaviour implies).
 //   - consumers long-poll fetches for at most 500 ms (aiokafka's

@@ -19,8 +19,6 @@ var (
 	// ErrUnknownTopic: the broker does not know the topic or partition
 	// (aiokafka's UnknownTopicOrPartitionError).
 	ErrUnknownTopic = errors.New("dataqueue: unknown topic or partition")
-	// ErrTopicExists: only from calls that do not accept an existing topic.
-	ErrTopicExists = errors.New("dataqueue: topic already exists")
 	// ErrMessageTooLarge: the encoded record exceeds the client's or the
 	// broker's limit (aiokafka's MessageSizeTooLargeError; 1 MB by default).
 	ErrMessageTooLarge = errors.New("dataqueue: message too large")
@@ -106,8 +104,6 @@ func classify(err error) error {
 		return &brokerError{ErrUnknownTopic, err}
 	case errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge):
 		return &brokerError{ErrMessageTooLarge, err}
-	case errors.Is(err, kerr.TopicAlreadyExists):
-		return &brokerError{ErrTopicExists, err}
 	case errors.Is(err, kgo.ErrClientClosed):
 		return &brokerError{ErrClosed, err}
 	}
