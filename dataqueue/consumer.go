@@ -7,6 +7,7 @@ import (
 	"iter"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -101,6 +102,9 @@ type Consumer struct {
 	done    map[TopicPartition]int64
 	stop    chan struct{} // ends the commit ticker
 	wake    func()        // interrupts Messages' current poll
+
+	iterating atomic.Bool   // a Messages loop is running
+	leftover  []*kgo.Record // fetched, not yet delivered when a loop stopped
 }
 
 // NewConsumer creates a consumer of the bootstrap brokers. Give the topics
@@ -389,13 +393,26 @@ func (c *Consumer) current(ctx context.Context) (*kgo.Client, consumeMode) {
 // one. A record that cannot be decoded is yielded as its Message (Value
 // nil) with a *DecodeError, and iteration goes on; other errors (a fetch
 // failing, say) are yielded with a nil Message and iteration goes on too.
-// Only one Messages loop may run at a time.
+// Breaking out of the loop loses nothing: a later loop continues with the
+// next record. Only one Messages loop may run at a time: a second one
+// yields ErrConcurrentIteration and ends.
 func (c *Consumer) Messages(ctx context.Context) iter.Seq2[*Message, error] {
 	return func(yield func(*Message, error) bool) {
+		if !c.iterating.CompareAndSwap(false, true) {
+			yield(nil, ErrConcurrentIteration)
+			return
+		}
+		defer c.iterating.Store(false)
 		for {
 			cl, mode := c.current(ctx)
 			if cl == nil {
 				return
+			}
+			if left := c.takeLeftover(cl); len(left) > 0 {
+				if !c.deliver(left, cl, mode, yield) {
+					return
+				}
+				continue
 			}
 			if err := c.resolvePending(ctx, cl); err != nil {
 				if ctx.Err() != nil || !yield(nil, err) {
@@ -430,27 +447,58 @@ func (c *Consumer) Messages(ctx context.Context) iter.Seq2[*Message, error] {
 					return
 				}
 			}
-			group := c.cfg.group != ""
-			for it := fetches.RecordIter(); !it.Done(); {
-				r := it.Next()
-				m, err := c.message(r)
-				ok := yield(m, err)
-				switch {
-				case group && mode == modeSubscribe:
-					cl.MarkCommitRecords(r)
-				case group && mode == modeAssign:
-					c.mu.Lock()
-					if c.cl == cl {
-						c.pos[TopicPartition{r.Topic, r.Partition}] = r.Offset + 1
-					}
-					c.mu.Unlock()
-				}
-				if !ok {
-					return
-				}
+			if !c.deliver(fetches.Records(), cl, mode, yield) {
+				return
 			}
 		}
 	}
+}
+
+// deliver yields recs, marking each as consumed after its loop body. If
+// the loop stops early, the rest are kept for the next Messages loop.
+func (c *Consumer) deliver(recs []*kgo.Record, cl *kgo.Client, mode consumeMode, yield func(*Message, error) bool) bool {
+	group := c.cfg.group != ""
+	for i, r := range recs {
+		m, err := c.message(r)
+		ok := yield(m, err)
+		switch {
+		case group && mode == modeSubscribe:
+			cl.MarkCommitRecords(r)
+		case group && mode == modeAssign:
+			c.mu.Lock()
+			if c.cl == cl {
+				c.pos[TopicPartition{r.Topic, r.Partition}] = r.Offset + 1
+			}
+			c.mu.Unlock()
+		}
+		if !ok {
+			c.mu.Lock()
+			if c.cl == cl {
+				c.leftover = slices.Clone(recs[i+1:])
+			}
+			c.mu.Unlock()
+			return false
+		}
+	}
+	return true
+}
+
+// takeLeftover returns the records a stopped loop did not deliver, if they
+// come from cl and still belong to what is consumed.
+func (c *Consumer) takeLeftover(cl *kgo.Client) []*kgo.Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	recs := c.leftover
+	c.leftover = nil
+	if c.cl != cl {
+		return nil
+	}
+	return slices.DeleteFunc(recs, func(r *kgo.Record) bool {
+		if c.mode == modeSubscribe {
+			return !slices.Contains(c.topics, r.Topic)
+		}
+		return !slices.Contains(c.parts, TopicPartition{r.Topic, r.Partition})
+	})
 }
 
 // resolvePending starts assigned partitions of a group at the group's

@@ -732,3 +732,34 @@ func TestAssignInGroupWhileIterating(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentIteration: a second loop over one consumer is refused, and
+// a later loop (after the first broke off mid-fetch) continues with the
+// next record.
+func TestConcurrentIteration(t *testing.T) {
+	forEachBroker(t, func(t *testing.T, b broker) {
+		ctx := testCtx(t)
+		topic := newTopic(t, b, 1)
+		p := newProducer(t, b, dataqueue.WithTopic(topic))
+		for range 2 {
+			if _, err := p.Send(ctx, pyval.Bytes("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := newConsumer(t, b, dataqueue.WithTopics(topic))
+		for _, err := range c.Messages(ctx) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			for m, err := range c.Messages(ctx) {
+				if m != nil || !errors.Is(err, dataqueue.ErrConcurrentIteration) {
+					t.Errorf("inner loop got %v, %v", m, err)
+				}
+			}
+			break
+		}
+		if m := collect(t, ctx, c, 1)[0]; m.Offset != 1 {
+			t.Errorf("second loop began at offset %d, want 1", m.Offset)
+		}
+	})
+}

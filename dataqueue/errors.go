@@ -25,6 +25,9 @@ var (
 	// ErrEncoding: a value could not be encoded, or a record's bytes could
 	// not be decoded (see EncodeError and DecodeError).
 	ErrEncoding = errors.New("dataqueue: encoding error")
+	// ErrConcurrentIteration: a second Consumer.Messages loop was started
+	// while one is running.
+	ErrConcurrentIteration = errors.New("dataqueue: consumer is already being iterated")
 	// ErrValidation: a schema rejected a value before it was sent (see
 	// ValidationError).
 	ErrValidation = errors.New("dataqueue: validation failed")
