@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sdpkit/sdpkit/config/etcd"
+	"github.com/sdpkit/sdpkit/dataqueue"
 	"github.com/sdpkit/sdpkit/internal/bench"
 	"github.com/sdpkit/sdpkit/telstate"
 )
@@ -21,7 +22,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure throughput and latency against real servers",
 	}
-	c.AddCommand(newBenchTelstateCmd(), newBenchConfigCmd())
+	c.AddCommand(newBenchTelstateCmd(), newBenchConfigCmd(), newBenchQueueCmd())
 	return c
 }
 
@@ -181,4 +182,67 @@ func ratio(a, b float64) float64 {
 		return 0
 	}
 	return math.Round(a/b*1000) / 1000
+}
+func newBenchQueueCmd() *cobra.Command {
+	o := &queueOpts{}
+	var acks string
+	cfg := bench.QueueConfig{}
+	c := &cobra.Command{
+		Use:   "queue",
+		Short: "Benchmark data-queue producing and consuming on Kafka; prints one JSON object",
+		Long: `Runs one data-queue workload against Kafka and prints one JSON object:
+{"tool": "sdpkit", "mode", "n", "size", "clients", "acks", "msgs_per_s",
+"mb_per_s", "p50_us", "p99_us", ...}.
+
+Modes:
+  produce    --clients producers send --n records of --size random bytes as
+             fast as they are accepted; latency is per record, send to ack.
+  consume    --n records are produced first (not timed), then --clients
+             consumers (a group when more than one) read them all.
+  roundtrip  one record at a time is sent and waited for by a consumer;
+             latency is send to receipt.
+
+The topic is fresh (sdp-bench-<mode>-<id>, --clients partitions) and deleted
+afterwards, unless --topic names one. --acks defaults to all, the default of
+Kafka's producer and so of kafka-producer-perf-test since Kafka 3.0 (and of
+sdpkit's producer); aiokafka's default is 1. Records are not compressed.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			brokers, err := o.brokerList()
+			if err != nil {
+				return err
+			}
+			cfg.Brokers = brokers
+			switch acks {
+			case "all", "-1":
+				cfg.Acks = dataqueue.AcksAll
+			case "1":
+				cfg.Acks = dataqueue.AcksLeader
+			case "0":
+				cfg.Acks = dataqueue.AcksNone
+			default:
+				return usageError{fmt.Errorf("--acks %q: want all, 1 or 0", acks)}
+			}
+			r, err := bench.Queue(c.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			out, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(c.OutOrStdout(), "%s\n", out)
+			return err
+		},
+	}
+	c.Flags().StringVar(&o.brokers, "brokers", defaultBrokerList(), "Kafka bootstrap brokers, host:port[,host:port…] (default $SDP_KAFKA_BROKERS, $SDP_KAFKA_HOST, localhost:9092)")
+	c.Flags().StringVar(&cfg.Mode, "mode", "produce", fmt.Sprintf("workload: one of %v", bench.QueueModes))
+	c.Flags().IntVar(&cfg.N, "n", 100000, "number of records")
+	c.Flags().IntVar(&cfg.Size, "size", 1024, "payload bytes per record")
+	c.Flags().StringVar(&cfg.Encoding, "encoding", "", "wire encoding (none: raw bytes)")
+	c.Flags().IntVar(&cfg.Clients, "clients", 1, "concurrent producers (produce) or group members (consume)")
+	c.Flags().StringVar(&cfg.Topic, "topic", "", "topic to use (default: a fresh one, deleted afterwards)")
+	c.Flags().StringVar(&acks, "acks", "all", "required acks: all, 1 or 0")
+	c.Flags().DurationVar(&cfg.Linger, "linger", 0, "producer linger (batching delay)")
+	return c
 }

@@ -6,6 +6,7 @@
 //	sdp telstate --db FILE ...   query and edit telescope state
 //	sdp config ...               query and edit the configuration database
 //	sdp connector validate FILE  check queue connector descriptors
+//	sdp queue ...                send, read and manage data queues (Kafka)
 package main
 
 import (
@@ -94,7 +95,7 @@ func newRootCmd(stdout, stderr io.Writer, opts ...rootOption) *cobra.Command {
 		fmt.Fprintf(stderr, "%s: %v\n%s", c.CommandPath(), err, c.UsageString())
 		return reportedError{usageError{err}}
 	})
-	root.AddCommand(newTelstateCmd(), newDemoCmd(), newBenchCmd(), newConfigCmd(rc), newConnectorCmd())
+	root.AddCommand(newTelstateCmd(), newDemoCmd(), newBenchCmd(), newConfigCmd(rc), newConnectorCmd(), newQueueCmd())
 	wrapErrors(root, stderr)
 	return root
 }

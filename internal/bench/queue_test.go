@@ -1,0 +1,48 @@
+package bench
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/sdpkit/sdpkit/dataqueue"
+)
+
+// TestQueueModes runs every mode briefly against kfake and checks the
+// figures are filled in.
+func TestQueueModes(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1)) // LEAD: testenv.KFake(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cases := []QueueConfig{
+		{Mode: "produce", N: 200, Size: 100, Clients: 2},
+		{Mode: "produce", N: 50, Size: 10, Clients: 1, Acks: dataqueue.AcksLeader, Encoding: "utf-8"},
+		{Mode: "consume", N: 200, Size: 100, Clients: 1, Encoding: "ascii"},
+		{Mode: "consume", N: 200, Size: 100, Clients: 2},
+		{Mode: "roundtrip", N: 20, Size: 100, Clients: 1},
+	}
+	for _, cfg := range cases {
+		t.Run(cfg.Mode, func(t *testing.T) {
+			cfg.Brokers = c.ListenAddrs()
+			r, err := Queue(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Tool != "sdpkit" || r.Mode != cfg.Mode || r.N != cfg.N || r.MsgsPerS <= 0 || r.MBPerS <= 0 || r.Acks != AcksName(cfg.Acks) {
+				t.Errorf("result %+v", r)
+			}
+			if (cfg.Mode != "consume") != (r.P50us > 0 && r.P99us >= r.P50us) {
+				t.Errorf("latencies for %s: p50 %v p99 %v", cfg.Mode, r.P50us, r.P99us)
+			}
+		})
+	}
+	if _, err := Queue(ctx, QueueConfig{Brokers: c.ListenAddrs(), Mode: "sideways", N: 1, Clients: 1}); err == nil {
+		t.Error("unknown mode accepted")
+	}
+}
