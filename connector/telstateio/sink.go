@@ -162,7 +162,7 @@ func (s *Sink) Start(ctx context.Context) error {
 // a sample for the writer, waiting while the queue is full or until ctx is
 // done. An error of an earlier batch is returned here.
 func (s *Sink) Write(ctx context.Context, v pyval.Value) error {
-	t := math.NaN()
+	var t float64
 	if s.cfg.timestamped {
 		var err error
 		if t, v, err = splitTimestamped(v); err != nil {
@@ -182,7 +182,7 @@ func (s *Sink) Write(ctx context.Context, v pyval.Value) error {
 	if err != nil {
 		return fmt.Errorf("telstateio: sink %s: %w", s.name(), err)
 	}
-	if math.IsNaN(t) {
+	if !s.cfg.timestamped {
 		t = s.stamp()
 	} else if err := backend.CheckTimestamp(t); err != nil {
 		return fmt.Errorf("telstateio: sink %s: timestamp %v: %w", s.name(), t, err)
