@@ -162,6 +162,9 @@ func (s *Sink) Start(ctx context.Context) error {
 // a sample for the writer, waiting while the queue is full or until ctx is
 // done. An error of an earlier batch is returned here.
 func (s *Sink) Write(ctx context.Context, v pyval.Value) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	var t float64
 	if s.cfg.timestamped {
 		var err error
@@ -170,8 +173,8 @@ func (s *Sink) Write(ctx context.Context, v pyval.Value) error {
 		}
 	}
 	if s.cfg.immutable {
-		if !s.isStarted() {
-			return fmt.Errorf("%w: sink %s", ErrNotStarted, s.name())
+		if err := s.usable(); err != nil {
+			return err
 		}
 		if err := s.ts.Set(ctx, s.key, v); err != nil {
 			return fmt.Errorf("telstateio: sink: %w", err)
@@ -231,10 +234,17 @@ func (s *Sink) stamp() float64 {
 	return t
 }
 
-func (s *Sink) isStarted() bool {
+// usable reports why an immutable sink cannot write now, if it cannot.
+func (s *Sink) usable() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.started && !s.stopped
+	switch {
+	case s.stopped:
+		return fmt.Errorf("%w: %s", ErrSinkStopped, s.name())
+	case !s.started:
+		return fmt.Errorf("%w: sink %s", ErrNotStarted, s.name())
+	}
+	return nil
 }
 
 // splitTimestamped splits a (timestamp, value) pair.

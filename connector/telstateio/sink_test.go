@@ -317,11 +317,16 @@ func TestSinkErrors(t *testing.T) {
 		if err := s.Stop(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Write(ctx, pyval.IntOf(1)); err == nil {
-			t.Errorf("immutable %v: Write after Stop succeeded", imm)
+		if err := s.Write(ctx, pyval.IntOf(1)); !errors.Is(err, ErrSinkStopped) {
+			t.Errorf("immutable %v: Write after Stop: %v, want ErrSinkStopped", imm, err)
 		}
 	}
 	s := startSink(t, ts, "k")
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Write(cancelled, pyval.IntOf(1)); !errors.Is(err, context.Canceled) {
+		t.Errorf("Write with a cancelled context: %v", err)
+	}
 	if err := s.Write(ctx, pyval.Str("\xff")); !errors.Is(err, telstate.ErrEncode) {
 		t.Errorf("unencodable value: %v, want ErrEncode", err)
 	}

@@ -49,8 +49,14 @@ func EmitTimestamps() SourceOption {
 // telstate reads look it up: under the first prefix where it exists.
 //
 // An immutable key (an attribute) yields its value once, whenever it is set
-// (before or after Start), and the source then ends. An indexed key is an
-// error.
+// (before or after Start), and the source then ends; the value is emitted
+// bare even with EmitTimestamps, since an attribute has no timestamp. An
+// indexed key is an error.
+//
+// Samples sharing the newest timestamp are remembered (their encoded
+// values) until a newer timestamp arrives, and each catch-up read starts at
+// that timestamp: a sensor written at one constant timestamp therefore
+// costs memory and reads in proportion to its length.
 type SensorSource struct {
 	ts  *telstate.TelescopeState
 	be  backend.Backend
