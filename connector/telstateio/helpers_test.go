@@ -84,6 +84,13 @@ func (r *running) next(t *testing.T, n int) []pyval.Value {
 			got = append(got, v)
 		case err := <-r.done:
 			r.done <- err
+			// Run may have returned right after its last emit.
+			for len(got) < n && len(r.out) > 0 {
+				got = append(got, <-r.out)
+			}
+			if len(got) == n {
+				break
+			}
 			t.Fatalf("source ended (%v) after %d of %d values: %s", err, len(got), n, reprs(got))
 		case <-timer.C:
 			t.Fatalf("only %d of %d values emitted: %s", len(got), n, reprs(got))
