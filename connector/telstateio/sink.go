@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/sdpkit/sdpkit/connector/exchange"
 	"github.com/sdpkit/sdpkit/pyval"
@@ -36,6 +37,17 @@ type sinkConfig struct {
 	maxBatch    int
 	maxBytes    int
 	now         func() float64
+	retry       time.Duration
+}
+
+// RetryWrites sets how long the sink keeps retrying a batch, with
+// back-off, when the backend's connection is lost (errors matching
+// telstate.ErrConnection, such as a Redis server restarting) before the
+// sink fails; default DefaultRetry, 0 fails at once. Retrying is safe:
+// adding a sample that is already stored changes nothing. Immutable sinks
+// do not retry (the exchange sees the error).
+func RetryWrites(d time.Duration) SinkOption {
+	return func(c *sinkConfig) { c.retry = max(d, 0) }
 }
 
 // Immutable makes the sink set the key as an immutable attribute instead
@@ -108,7 +120,7 @@ func NewSink(ts *telstate.TelescopeState, key string, opts ...SinkOption) (*Sink
 	s := &Sink{
 		ts: ts, be: ts.Backend(), key: key,
 		fk:  []byte(ts.Prefixes()[0] + key),
-		cfg: sinkConfig{maxBatch: DefaultMaxBatch, maxBytes: DefaultMaxBatchBytes, now: telstate.Now},
+		cfg: sinkConfig{maxBatch: DefaultMaxBatch, maxBytes: DefaultMaxBatchBytes, now: telstate.Now, retry: DefaultRetry},
 	}
 	for _, o := range opts {
 		o(&s.cfg)
@@ -290,7 +302,11 @@ func (s *Sink) writer(ctx context.Context) {
 			s.spare = nil
 			s.mu.Unlock()
 
+			retry := retrier{limit: s.cfg.retry}
 			err := s.add(ctx, batch)
+			for err != nil && ctx.Err() == nil && errors.Is(err, backend.ErrConnection) && retry.fail() && retry.wait(ctx) {
+				err = s.add(ctx, batch)
+			}
 
 			s.mu.Lock()
 			s.inFlight = false

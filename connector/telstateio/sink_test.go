@@ -3,14 +3,17 @@ package telstateio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"testing"
 
+	"github.com/sdpkit/sdpkit/internal/testenv"
 	"github.com/sdpkit/sdpkit/pyval"
 	"github.com/sdpkit/sdpkit/telstate"
 	"github.com/sdpkit/sdpkit/telstate/backend"
 	"github.com/sdpkit/sdpkit/telstate/memory"
+	"github.com/sdpkit/sdpkit/telstate/redis"
 )
 
 // gatedBackend is a memory backend whose batch adds can be held at a gate
@@ -22,6 +25,7 @@ type gatedBackend struct {
 	mu      sync.Mutex
 	batches []int
 	fail    error
+	failN   int           // fail this many more calls (with fail)
 	entered chan struct{} // receives once per AddMutables call
 }
 
@@ -37,6 +41,12 @@ func (b *gatedBackend) AddMutables(ctx context.Context, key []byte, samples []ba
 	b.mu.Lock()
 	b.batches = append(b.batches, len(samples))
 	fail := b.fail
+	if b.failN > 0 {
+		b.failN--
+		if b.failN == 0 {
+			b.fail = nil
+		}
+	}
 	b.mu.Unlock()
 	if fail != nil {
 		return fail
@@ -348,4 +358,111 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestSinkRedisRestart: batches failing while redis-server restarts are
+// retried; every value written before and after is stored once, and the
+// exchange's run succeeds.
+func TestSinkRedisRestart(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.Redis(t, testenv.WithAOF())
+	b, err := redis.Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ts := telstate.New(telstate.WithBackend(b))
+	s := startSink(t, ts, "k")
+	for i := range 100 {
+		if i == 50 {
+			if err := s.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+			srv.Restart(t)
+		}
+		if err := s.Write(ctx, pyval.IntOf(int64(i))); err != nil {
+			t.Fatalf("Write %d: %v", i, err)
+		}
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got []pyval.Value
+	for _, smp := range samples(t, ts, "k") {
+		got = append(got, smp.Value)
+	}
+	sameValues(t, "stored", got, ints(0, 100))
+}
+
+// TestSinkNoRetry: with RetryWrites(0) a lost connection fails the sink.
+func TestSinkNoRetry(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.Redis(t)
+	b, err := redis.Open(ctx, srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ts := telstate.New(telstate.WithBackend(b))
+	s := startSink(t, ts, "k", RetryWrites(0))
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(ctx, pyval.IntOf(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(ctx); !errors.Is(err, telstate.ErrConnection) {
+		t.Errorf("Flush with the server gone: %v, want ErrConnection", err)
+	}
+}
+
+// TestSinkRetry: batches failing with a connection error are retried
+// until they succeed; with RetryWrites(0), or for other errors, the sink
+// fails at once.
+func TestSinkRetry(t *testing.T) {
+	ctx := context.Background()
+	lost := fmt.Errorf("redis add_mutables: %w", telstate.ErrConnection)
+	boom := errors.New("boom")
+	for _, c := range []struct {
+		name    string
+		fail    error
+		opts    []SinkOption
+		wantErr error
+	}{
+		{"connection lost, retried", lost, nil, nil},
+		{"connection lost, no retry", lost, []SinkOption{RetryWrites(0)}, telstate.ErrConnection},
+		{"other error", boom, nil, boom},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			gb := newGated(false)
+			gb.fail, gb.failN = c.fail, 3
+			ts := telstate.New(telstate.WithBackend(gb))
+			s := startSink(t, ts, "k", c.opts...)
+			for i := range 5 {
+				if err := s.Write(ctx, pyval.IntOf(int64(i))); err != nil {
+					break
+				}
+			}
+			err := s.Flush(ctx)
+			if c.wantErr == nil {
+				if err != nil {
+					t.Fatalf("Flush: %v", err)
+				}
+				var got []pyval.Value
+				for _, smp := range samples(t, ts, "k") {
+					got = append(got, smp.Value)
+				}
+				sameValues(t, "stored", got, ints(0, 5))
+				return
+			}
+			if !errors.Is(err, c.wantErr) {
+				t.Errorf("Flush: %v, want %v", err, c.wantErr)
+			}
+			gb.mu.Lock()
+			defer gb.mu.Unlock()
+			if gb.failN != 2 {
+				t.Errorf("%d attempts, want 1", 3-gb.failN)
+			}
+		})
+	}
 }

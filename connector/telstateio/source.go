@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/sdpkit/sdpkit/connector/exchange"
 	"github.com/sdpkit/sdpkit/pyval"
@@ -23,6 +24,18 @@ type sourceConfig struct {
 	since      float64
 	haveSince  bool
 	timestamps bool
+	retry      time.Duration
+}
+
+// RetryConnection sets how long Run keeps retrying, with back-off, when
+// reading from the backend fails because the connection is lost (errors
+// matching telstate.ErrConnection, such as a Redis server restarting or
+// still loading its data) before it fails; default DefaultRetry, 0 fails at
+// once. Samples added meanwhile are read once the connection is back.
+// (While the monitor itself is reconnecting, Run just waits, as WaitKey
+// does: a server that never comes back is noticed by the next read.)
+func RetryConnection(d time.Duration) SourceOption {
+	return func(c *sourceConfig) { c.retry = max(d, 0) }
 }
 
 // FromStart makes the source emit every sample the sensor already holds,
@@ -91,6 +104,7 @@ func NewSensorSource(ts *telstate.TelescopeState, key string, opts ...SourceOpti
 	for _, p := range ts.Prefixes() {
 		s.fks = append(s.fks, []byte(p+key))
 	}
+	s.cfg.retry = DefaultRetry
 	for _, o := range opts {
 		o(&s.cfg)
 	}
@@ -163,7 +177,8 @@ func (s *SensorSource) indexedErr(i int) error {
 // Run emits new samples until ctx is done (it then returns nil), emit
 // fails (it returns emit's error), or, for an immutable key, its value has
 // been emitted (it returns nil). It waits on the backend's monitor, so an
-// idle sensor costs nothing.
+// idle sensor costs nothing. A lost connection is retried (see
+// RetryConnection).
 func (s *SensorSource) Run(ctx context.Context, emit exchange.Emit) error {
 	if !s.started {
 		return fmt.Errorf("%w: sensor source %s", ErrNotStarted, s.name())
@@ -171,33 +186,65 @@ func (s *SensorSource) Run(ctx context.Context, emit exchange.Emit) error {
 	if s.done {
 		return nil
 	}
-	mon, err := s.be.Monitor(ctx, s.fks)
-	if err != nil {
+	retry := retrier{limit: s.cfg.retry}
+	var mon backend.Monitor
+	for {
+		m, err := s.be.Monitor(ctx, s.fks)
+		if err == nil {
+			mon = m
+			break
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("telstateio: sensor source %s: monitor: %w", s.name(), err)
+		if !errors.Is(err, backend.ErrConnection) || !retry.fail() || !retry.wait(ctx) {
+			return fmt.Errorf("telstateio: sensor source %s: monitor: %w", s.name(), err)
+		}
 	}
 	defer mon.Close()
+	retry.ok()
+	// After a failed catch-up the source is behind: it must read again
+	// (after a back-off, or sooner if an update comes) before it may emit
+	// samples straight from messages, which would move the cursor past
+	// the ones it missed.
+	behind := false
 	for {
 		// The first update is a "check again" once the monitor listens,
 		// so the catch-up below also covers what was added since Start.
-		upd, err := mon.Next(ctx)
+		next, cancel := ctx, context.CancelFunc(func() {})
+		if behind {
+			next, cancel = context.WithTimeout(ctx, retry.backoff)
+		}
+		upd, err := mon.Next(next)
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("telstateio: sensor source %s: monitor: %w", s.name(), err)
+			if !behind || next.Err() == nil {
+				return fmt.Errorf("telstateio: sensor source %s: monitor: %w", s.name(), err)
+			}
+			upd = backend.KeyUpdate{} // the back-off has passed: read again
 		}
-		if upd.Type == backend.Mutable && s.resolved >= 0 && bytes.Equal(upd.Key, s.fks[s.resolved]) {
+		if !behind && upd.Type == backend.Mutable && s.resolved >= 0 && bytes.Equal(upd.Key, s.fks[s.resolved]) {
 			// A Redis message carrying the new sample of the key we follow:
 			// no need to read it back.
 			err = s.emitSample(ctx, emit, upd.Timestamp, upd.Value)
 		} else {
 			err = s.catchUp(ctx, emit)
 		}
-		if err != nil || s.done {
+		switch {
+		case err == nil:
+			behind = false
+			retry.ok()
+		case ctx.Err() == nil && errors.Is(err, backend.ErrConnection) && retry.fail():
+			behind = true
+			continue
+		default:
 			return err
+		}
+		if s.done {
+			return nil
 		}
 	}
 }

@@ -3,13 +3,18 @@ package telstateio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
 
+	"github.com/sdpkit/sdpkit/internal/testenv"
 	"github.com/sdpkit/sdpkit/pyval"
 	"github.com/sdpkit/sdpkit/telstate"
+	"github.com/sdpkit/sdpkit/telstate/backend"
+	"github.com/sdpkit/sdpkit/telstate/memory"
+	"github.com/sdpkit/sdpkit/telstate/redis"
 )
 
 // TestSourceStartingPoint: by default only samples newer than the newest
@@ -277,5 +282,93 @@ func TestNewSensorSourceErrors(t *testing.T) {
 		if _, err := NewSensorSource(c.ts, c.key, c.opts...); err == nil {
 			t.Errorf("%s: no error", c.name)
 		}
+	}
+}
+
+// TestSourceRedisRestart: the source carries on across a redis-server
+// restart (with AOF persistence): samples added while its monitor was
+// reconnecting are read back by the catch-up after resubscribing, and
+// later ones arrive as usual, none twice.
+func TestSourceRedisRestart(t *testing.T) {
+	srv := testenv.Redis(t, testenv.WithAOF())
+	b, err := redis.Open(context.Background(), srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ts := telstate.New(telstate.WithBackend(b))
+	src, err := NewSensorSource(ts, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runSource(t, src)
+	mustAdd(t, ts, "k", pyval.IntOf(1), 1)
+	sameValues(t, "before the restart", r.next(t, 1), ints(1, 2))
+	srv.Restart(t)
+	for i := 2; i < 6; i++ {
+		mustAdd(t, ts, "k", pyval.IntOf(int64(i)), float64(i))
+	}
+	sameValues(t, "after the restart", r.next(t, 4), ints(2, 6))
+	if err, rest := r.stop(t); err != nil || len(rest) > 0 {
+		t.Errorf("stop: %v, extra values %s", err, reprs(rest))
+	}
+}
+
+// flakyBackend fails the next failN GetRange calls with a connection error.
+type flakyBackend struct {
+	backend.Backend
+	mu    sync.Mutex
+	failN int
+}
+
+func (b *flakyBackend) GetRange(ctx context.Context, key []byte, start, end float64, prev, incl bool) ([]backend.Sample, error) {
+	b.mu.Lock()
+	fail := b.failN > 0
+	if fail {
+		b.failN--
+	}
+	b.mu.Unlock()
+	if fail {
+		return nil, fmt.Errorf("get_range: %w", telstate.ErrConnection)
+	}
+	return b.Backend.GetRange(ctx, key, start, end, prev, incl)
+}
+
+// TestSourceRetry: catch-up reads failing with a connection error are
+// retried and nothing is lost; with RetryConnection(0) Run fails.
+func TestSourceRetry(t *testing.T) {
+	fb := &flakyBackend{Backend: memory.New()}
+	ts := telstate.New(telstate.WithBackend(fb))
+	src, err := NewSensorSource(ts, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runSource(t, src)
+	mustAdd(t, ts, "k", pyval.IntOf(0), 1)
+	sameValues(t, "first", r.next(t, 1), ints(0, 1))
+	fb.mu.Lock()
+	fb.failN = 4
+	fb.mu.Unlock()
+	for i := 1; i < 5; i++ {
+		mustAdd(t, ts, "k", pyval.IntOf(int64(i)), float64(1+i))
+	}
+	sameValues(t, "after failed reads", r.next(t, 4), ints(1, 5))
+	if err, rest := r.stop(t); err != nil || len(rest) > 0 {
+		t.Errorf("stop: %v, extra values %s", err, reprs(rest))
+	}
+
+	src, err = NewSensorSource(ts, "k", RetryConnection(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fb.mu.Lock()
+	fb.failN = 1
+	fb.mu.Unlock()
+	err = src.Run(context.Background(), func(context.Context, pyval.Value) error { return nil })
+	if !errors.Is(err, telstate.ErrConnection) {
+		t.Errorf("Run without retries: %v, want ErrConnection", err)
 	}
 }
