@@ -58,4 +58,14 @@
 // With Immutable the sink sets the key as an attribute instead, synchronously
 // on each Write: writing the same value again is accepted (as katsdptelstate
 // accepts it), a different value fails with telstate.ErrImmutableKey.
+//
+// # Lost connections
+//
+// A read or batch that fails because the connection is lost (an error
+// matching telstate.ErrConnection: a Redis server restarting, or still
+// loading its data) is retried with back-off for up to DefaultRetry (see
+// RetryConnection and RetryWrites) before the source or sink fails. The
+// source does not emit samples straight from messages until a catch-up read
+// has succeeded again, so nothing added meanwhile is skipped. Other errors
+// fail at once.
 package telstateio
