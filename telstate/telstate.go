@@ -213,6 +213,14 @@ func (ts *TelescopeState) decodeOpts() []encoding.DecodeOption {
 	return []encoding.DecodeOption{encoding.AllowPickle(ts.allowPickle)}
 }
 
+// Decode decodes a stored value (as returned by GetEncoded,
+// GetRangeEncoded or a backend.Monitor update) as this TelescopeState's
+// reads do, honouring its pickle setting (WithAllowPickle). Errors wrap
+// ErrDecode.
+func (ts *TelescopeState) Decode(b []byte) (pyval.Value, error) {
+	return encoding.Decode(b, ts.decodeOpts()...)
+}
+
 func (ts *TelescopeState) decode(key []byte, b []byte) (pyval.Value, error) {
 	v, err := encoding.Decode(b, ts.decodeOpts()...)
 	if err != nil {
