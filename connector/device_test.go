@@ -3,6 +3,7 @@ package connector
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,9 +48,18 @@ func example(t *testing.T, name string) []byte {
 	return b
 }
 
+// quiet keeps device logs out of test output (go test -v shows them via
+// SDP_TEST_LOG=1).
+func quiet() Option {
+	if os.Getenv("SDP_TEST_LOG") != "" {
+		return func(*Device) {}
+	}
+	return WithLogger(slog.New(slog.DiscardHandler))
+}
+
 func newTestDevice(t *testing.T, opts ...Option) *Device {
 	t.Helper()
-	d := NewDevice(opts...)
+	d := NewDevice(append([]Option{quiet()}, opts...)...)
 	t.Cleanup(func() { _ = d.Shutdown(context.Background()) })
 	return d
 }
@@ -118,8 +128,8 @@ func TestExamplesNotAvailable(t *testing.T) {
 		"06_kafka_bytes_to_devencoded.json":           "exchanges[0].source: KafkaConsumerSource: not available in this build",
 		"08_tango_to_remote_tango.json":               "exchanges[0].source: TangoSubscriptionSource: not available in this build",
 		"09_grouped_exchanges_experimental.json":      `exchanges["pb-test-20240101-00000"][0].source: KafkaConsumerSource: not available in this build`,
-		"10_empty.json": "",
-		"11_null.json":  "",
+		"10_empty.json":                               "",
+		"11_null.json":                                "",
 	}
 	files, err := filepath.Glob(filepath.Join(vectors.Dir(t, "connector"), "examples", "*.json"))
 	if err != nil || len(files) == 0 {

@@ -36,7 +36,9 @@ type collector struct{ d *Device }
 func NewCollector(d *Device) prometheus.Collector { return collector{d} }
 
 // RegisterMetrics registers the device's collector with reg.
-func RegisterMetrics(reg prometheus.Registerer, d *Device) error { return reg.Register(NewCollector(d)) }
+func RegisterMetrics(reg prometheus.Registerer, d *Device) error {
+	return reg.Register(NewCollector(d))
+}
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descIn, descProc, descOut, descErrors, descLag, descState} {
