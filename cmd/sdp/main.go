@@ -5,6 +5,7 @@
 //	sdp demo                     a tour of the telescope state
 //	sdp telstate --db FILE ...   query and edit telescope state
 //	sdp connector validate FILE  check queue connector descriptors
+//	sdp connector run ...        run the queue connector device
 package main
 
 import (
@@ -14,12 +15,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too: "sdp connector run" drains its exchanges on either.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
