@@ -255,11 +255,15 @@ func (f *Factories) buildExchange(ctx context.Context, ex *descriptor.Exchange, 
 		if !ok {
 			return nil, nil, &NotAvailableError{Kind: s.Kind(), Path: e.Path}
 		}
-		src, err := fn(ctx, ex, s, &e)
+		var src exchange.Source
+		err := safely(e.Path+": "+s.Kind()+" factory", func() (err error) {
+			src, err = fn(ctx, ex, s, &e)
+			return err
+		})
 		if err != nil {
 			return nil, nil, &BuildError{Path: e.Path, Err: fmt.Errorf("%s: %w", s.Kind(), err)}
 		}
-		srcs = append(srcs, src)
+		srcs = append(srcs, guardSource(src, e.Path+": "+s.Kind()))
 	}
 	pd := ex.Pipe
 	if pd == nil {
@@ -271,7 +275,11 @@ func (f *Factories) buildExchange(ctx context.Context, ex *descriptor.Exchange, 
 	if !ok {
 		return nil, nil, &NotAvailableError{Kind: pd.Kind(), Path: e.Path}
 	}
-	pipe, err := pfn(ctx, ex, pd, &e)
+	var pipe exchange.Pipe
+	err := safely(e.Path+": "+pd.Kind()+" factory", func() (err error) {
+		pipe, err = pfn(ctx, ex, pd, &e)
+		return err
+	})
 	if err != nil {
 		return nil, nil, &BuildError{Path: e.Path, Err: fmt.Errorf("%s: %w", pd.Kind(), err)}
 	}
@@ -280,7 +288,11 @@ func (f *Factories) buildExchange(ctx context.Context, ex *descriptor.Exchange, 
 	if !ok {
 		return nil, nil, &NotAvailableError{Kind: ex.Sink.Kind(), Path: e.Path}
 	}
-	snk, err := sfn(ctx, ex, ex.Sink, Stream{DType: pipe.OutputDType(), Shape: pipe.OutputShape()}, &e)
+	var snk exchange.Sink
+	err = safely(e.Path+": "+ex.Sink.Kind()+" factory", func() (err error) {
+		snk, err = sfn(ctx, ex, ex.Sink, Stream{DType: pipe.OutputDType(), Shape: pipe.OutputShape()}, &e)
+		return err
+	})
 	if err != nil {
 		return nil, nil, &BuildError{Path: e.Path, Err: fmt.Errorf("%s: %w", ex.Sink.Kind(), err)}
 	}
@@ -288,6 +300,8 @@ func (f *Factories) buildExchange(ctx context.Context, ex *descriptor.Exchange, 
 	if a, ok := snk.(Attributed); ok {
 		attrs = a.Attributes()
 	}
+	pipe = guardPipe(pipe, path+".pipe: "+pd.Kind())
+	snk = guardSink(snk, e.Path+": "+ex.Sink.Kind())
 	x, err := exchange.New(srcs, pipe, snk, append([]exchange.Option{exchange.WithName(path)}, opts...)...)
 	if err != nil {
 		return nil, attrs, &BuildError{Path: path, Err: err}

@@ -259,3 +259,41 @@ func TestEvents(t *testing.T) {
 	for range ev { // closed when ctx ends
 	}
 }
+
+// A part that panics fails its exchange (FAULT, with the panic in Status)
+// and a factory that panics fails the configuration; the process goes on.
+func TestPanicsBecomeFaults(t *testing.T) {
+	ctx := context.Background()
+	f := DefaultFactories()
+	f.RegisterSink("TangoRemoteAttributeSink", func(_ context.Context, _ *descriptor.Exchange, s descriptor.Sink, _ Stream, _ *Env) (exchange.Sink, error) {
+		if s.(*descriptor.TangoRemoteAttributeSink).AttributeName == "fail" {
+			return panicSink{}, nil
+		}
+		panic("factory bug")
+	})
+	d := newTestDevice(t, WithFactories(f))
+	if err := d.Configure(ctx, stuckConfig); err == nil || !strings.Contains(d.Status(), "factory panicked: factory bug") {
+		t.Errorf("Configure: %v; status %q", err, d.Status())
+	}
+	if err := d.Reset(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Configure(ctx, `{"exchanges": [`+failExchange+`]}`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "FAULT", func() bool { return d.State() == Fault })
+	var pe *PanicError
+	if xs := d.Exchanges(); len(xs) != 1 || !errors.As(xs[0].Stats.Err, &pe) || pe.Value != "sink bug" {
+		t.Errorf("exchanges %+v", xs)
+	}
+	if !strings.Contains(d.Status(), "TangoRemoteAttributeSink.Write panicked: sink bug") {
+		t.Errorf("status %q", d.Status())
+	}
+}
+
+type panicSink struct{ stuckSink }
+
+func (panicSink) Write(context.Context, pyval.Value) error { panic("sink bug") }
