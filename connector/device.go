@@ -574,7 +574,10 @@ func (d *Device) watchRun(g *group, run *exchange.Group) {
 
 // Stop stops every group that is ON (or the named group): CLOSE while the
 // exchanges drain (nothing accepted is lost, see package exchange), then
-// OFF. A group whose drain fails goes to FAULT.
+// OFF. A group whose drain fails goes to FAULT. The drain is bounded by ctx
+// and the stop timeout: when either ends first, the exchanges are aborted
+// (so a caller such as an HTTP handler should not pass a context that ends
+// with its request).
 func (d *Device) Stop(ctx context.Context, grp string) error {
 	if err := d.begin(ctx, CmdStop, grp); err != nil {
 		return err
@@ -670,7 +673,9 @@ func (d *Device) Abort(ctx context.Context, grp string) error {
 	if err == nil && !Allowed(s, CmdAbort) {
 		err = &NotAllowedError{Command: CmdAbort, State: s, Group: grp}
 	}
-	if err == nil && d.opCancel != nil {
+	// Interrupt the start or stop in progress, unless only a group that
+	// is not part of it was named.
+	if err == nil && d.opCancel != nil && (grp == "" || s == Open || s == Close) {
 		d.aborting = true
 		d.opCancel()
 	}

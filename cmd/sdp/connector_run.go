@@ -108,7 +108,11 @@ func runConnector(c *cobra.Command, f runFlags) error {
 	ctx := c.Context() // cancelled by SIGTERM and SIGINT (main)
 	out := c.OutOrStdout()
 	var outMu sync.Mutex
+	// LEAD: factories — register the connector/kafkaio and
+	// connector/telstateio kinds on this set once those packages exist.
+	factories := connector.DefaultFactories()
 	d := connector.NewDevice(
+		connector.WithFactories(factories),
 		connector.WithLogger(log),
 		connector.WithStopTimeout(f.stopTimeout),
 		connector.WithStopped(func(x connector.ExchangeInfo) {
