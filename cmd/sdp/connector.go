@@ -14,13 +14,13 @@ import (
 func newConnectorCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "connector",
-		Short: "Queue connector configuration: its JSON Schema, validation, flows",
+		Short: "Queue connector: run it; its JSON Schema, validation, flows",
 		Long: `Works with queue connector descriptors (QueueConnectorDescriptor JSON, the
 configuration of ska-sdp-lmc-queue-connector): prints their JSON Schema,
 validates files, and derives a descriptor from SDP Flow entities.
 docs/connector-descriptors.md describes every kind and field.`,
 	}
-	c.AddCommand(newConnectorSchemaCmd(), newConnectorValidateCmd(), newConnectorFlowsCmd())
+	c.AddCommand(newConnectorSchemaCmd(), newConnectorValidateCmd(), newConnectorFlowsCmd(), newConnectorRunCmd())
 	return c
 }
 

@@ -7,6 +7,7 @@
 //	sdp config ...               query and edit the configuration database
 //	sdp connector validate FILE  check queue connector descriptors
 //	sdp queue ...                send, read and manage data queues (Kafka)
+//	sdp connector run ...        run the queue connector device
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +25,8 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM too: "sdp connector run" drains its exchanges on either.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {

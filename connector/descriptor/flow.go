@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/sdpkit/sdpkit/config"
 )
 
 // FlowFunction is the FlowSource function that hands a flow to the queue
@@ -35,8 +37,9 @@ func OwnDevice(name string) FlowOption {
 
 // The minimal Flow entity this mapping reads (ska-sdp-config 1.x JSON).
 // Unknown members are ignored: flows carry more than the connector needs.
-//
-// LEAD: switch to config.Flow
+// FromFlows converts config.Flow entities to it; it is kept (rather than
+// reading config.Flow directly) because it also accepts the list form of
+// "topics" that config.DataQueue does not model.
 type flowDoc struct {
 	Key       flowKey      `json:"key"`
 	Sink      flowSink     `json:"sink"`
@@ -44,7 +47,6 @@ type flowDoc struct {
 	Sources   []flowSource `json:"sources"`
 }
 
-// LEAD: switch to config.Flow (Flow.Key)
 type flowKey struct {
 	PBID string `json:"pb_id"`
 	Kind string `json:"kind"`
@@ -59,7 +61,6 @@ func (k flowKey) id() string {
 	return k.PBID + "\x00" + strings.ReplaceAll(k.Kind, "-", "") + "\x00" + k.Name
 }
 
-// LEAD: switch to config.Flow (the DataQueue and TangoAttribute sinks)
 type flowSink struct {
 	Kind string `json:"kind"`
 	// DataQueue
@@ -73,7 +74,6 @@ type flowSink struct {
 	MaxDimY      int    `json:"max_dim_y"`
 }
 
-// LEAD: switch to config.Flow (FlowSource)
 type flowSource struct {
 	URI      json.RawMessage `json:"uri"` // a Flow key, or a URI string
 	Function string          `json:"function"`
@@ -106,11 +106,70 @@ func FromFlowJSON(pbID string, flows [][]byte, opts ...FlowOption) (*Descriptor,
 		opt(&o)
 	}
 	docs := make([]flowDoc, len(flows))
-	byKey := map[string]*flowDoc{}
 	for i, b := range flows {
 		if err := json.Unmarshal(b, &docs[i]); err != nil {
 			return nil, fmt.Errorf("flow %d: %w", i, err)
 		}
+	}
+	return o.fromDocs(pbID, docs)
+}
+
+// FromFlows is FromFlowJSON for Flow entities already read from the
+// configuration database (config.Flow, as tx.Flows() returns them).
+func FromFlows(pbID string, flows []config.Flow, opts ...FlowOption) (*Descriptor, error) {
+	var o flowOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	docs := make([]flowDoc, len(flows))
+	for i := range flows {
+		d, err := flowDocOf(&flows[i])
+		if err != nil {
+			return nil, fmt.Errorf("flow %s: %w", flows[i].Key, err)
+		}
+		docs[i] = d
+	}
+	return o.fromDocs(pbID, docs)
+}
+
+// flowDocOf converts an entity to the form the mapping reads.
+func flowDocOf(f *config.Flow) (flowDoc, error) {
+	d := flowDoc{
+		Key:       flowKey{PBID: f.Key.PBID, Kind: f.Key.Kind, Name: f.Key.Name},
+		DataModel: f.DataModel,
+	}
+	switch s := f.Sink.(type) {
+	case *config.DataQueue:
+		topics, err := json.Marshal(s.Topics)
+		if err != nil {
+			return d, err
+		}
+		d.Sink = flowSink{Kind: s.SinkKind(), Host: s.Host, Topics: topics, Format: s.Format}
+	case *config.TangoAttribute:
+		d.Sink = flowSink{Kind: s.SinkKind(), AttributeTRL: s.AttributeTRL, DType: s.DType, MaxDimX: s.MaxDimX, MaxDimY: s.MaxDimY}
+	case nil:
+	default:
+		d.Sink = flowSink{Kind: s.SinkKind()}
+	}
+	for _, src := range f.Sources {
+		var uri []byte
+		var err error
+		if src.URI.Key != nil {
+			uri, err = json.Marshal(flowKey{PBID: src.URI.Key.PBID, Kind: src.URI.Key.Kind, Name: src.URI.Key.Name})
+		} else {
+			uri, err = json.Marshal(src.URI.URL)
+		}
+		if err != nil {
+			return d, err
+		}
+		d.Sources = append(d.Sources, flowSource{URI: uri, Function: src.Function})
+	}
+	return d, nil
+}
+
+func (o *flowOptions) fromDocs(pbID string, docs []flowDoc) (*Descriptor, error) {
+	byKey := map[string]*flowDoc{}
+	for i := range docs {
 		byKey[docs[i].Key.id()] = &docs[i]
 	}
 	g := Group{Name: pbID, Exchanges: []*Exchange{}}

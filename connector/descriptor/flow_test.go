@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sdpkit/sdpkit/config"
 	"github.com/sdpkit/sdpkit/connector/descriptor"
 	"github.com/sdpkit/sdpkit/internal/vectors"
 )
@@ -90,6 +91,23 @@ func TestFromFlowJSONDocsExamples(t *testing.T) {
 				got, _ := descriptor.Marshal(d)
 				w, _ := descriptor.Marshal(want)
 				t.Errorf("got\n%s\nwant\n%s", got, w)
+			}
+			// The same flows read as config entities map the same way.
+			var flows []config.Flow
+			for _, b := range tt.flows(t) {
+				var f config.Flow
+				if err := config.DecodeEntityJSON(b, &f); err != nil {
+					t.Fatalf("DecodeEntityJSON: %v", err)
+				}
+				flows = append(flows, f)
+			}
+			d2, err := descriptor.FromFlows(pb, flows, tt.opts...)
+			if err != nil {
+				t.Fatalf("FromFlows: %v", err)
+			}
+			if !reflect.DeepEqual(d2, want) {
+				got, _ := descriptor.Marshal(d2)
+				t.Errorf("FromFlows got\n%s", got)
 			}
 		})
 	}
