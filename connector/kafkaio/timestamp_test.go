@@ -56,7 +56,9 @@ func key(s string) *string { return &s }
 func TestTimestamp(t *testing.T) {
 	base := time.Date(2026, 11, 22, 1, 2, 3, 456_000_000, time.UTC)
 	ms := base.UnixMilli()
-	p := func(i int) *pyval.Scalar { return pointing(t, "SKA00"+string(rune('1'+i)), base.Add(time.Duration(i)*time.Second), 1, 2) }
+	p := func(i int) *pyval.Scalar {
+		return pointing(t, "SKA00"+string(rune('1'+i)), base.Add(time.Duration(i)*time.Second), 1, 2)
+	}
 	// A BufferWithTimePipe batch of three records (leading axis).
 	batch, err := exchange.Stack([]pyval.Value{p(0), p(1), p(2)}, pointingDType(t), nil)
 	if err != nil {
@@ -99,12 +101,12 @@ func TestTimestamp(t *testing.T) {
 		{"negative step", grid, descriptor.TimestampOptions{Slices: descriptor.Slices{pyval.IntOf(0), pyval.Str("::-1")}, Reducer: descriptor.ReducerMax}, ms + 2},
 		{"slice object", grid, descriptor.TimestampOptions{Slices: descriptor.Slices{slice(pyval.IntOf(1), pyval.None, pyval.None), slice(pyval.IntOf(1), pyval.IntOf(2), pyval.None)}}, ms + 11},
 		{"fewer slices than dims", grid, descriptor.TimestampOptions{Slices: descriptor.Slices{pyval.IntOf(1)}, Reducer: descriptor.ReducerMax}, ms + 12},
-		{"list of dicts", pyval.List{pyval.StrDict("t", pyval.IntOf(ms)), pyval.StrDict("t", pyval.IntOf(ms + 5))}, descriptor.TimestampOptions{Key: key("t"), Reducer: descriptor.ReducerMax}, ms + 5},
+		{"list of dicts", pyval.List{pyval.StrDict("t", pyval.IntOf(ms)), pyval.StrDict("t", pyval.IntOf(ms+5))}, descriptor.TimestampOptions{Key: key("t"), Reducer: descriptor.ReducerMax}, ms + 5},
 		{"datetime64[ms] TAI", datetime("ms", ms+37000), descriptor.TimestampOptions{}, ms},
 		{"datetime64[s] TAI", datetime("s", base.Unix()+37), descriptor.TimestampOptions{}, base.Unix() * 1000},
 		{"datetime64[us] TAI", datetime("us", (ms+37000)*1000+999), descriptor.TimestampOptions{}, ms},
 		{"datetime64[D] TAI", datetime("D", 20000), descriptor.TimestampOptions{}, 20000*86400*1000 - 37000},
-		{"datetime64[10ms] TAI", datetime("10ms", (ms+37000)/10), descriptor.TimestampOptions{}, (ms + 37000) / 10 * 10 - 37000},
+		{"datetime64[10ms] TAI", datetime("10ms", (ms+37000)/10), descriptor.TimestampOptions{}, (ms+37000)/10*10 - 37000},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,7 +166,9 @@ func TestTimestampErrors(t *testing.T) {
 // TestTAIToUTC checks the leap-second table at the 2016/2017 leap second
 // and far from it: TAI−UTC was 36 s before 2017-01-01 and is 37 s since.
 func TestTAIToUTC(t *testing.T) {
-	utc := func(y int, mo time.Month, d, h, mi, s int) time.Time { return time.Date(y, mo, d, h, mi, s, 0, time.UTC) }
+	utc := func(y int, mo time.Month, d, h, mi, s int) time.Time {
+		return time.Date(y, mo, d, h, mi, s, 0, time.UTC)
+	}
 	tests := []struct {
 		utc    time.Time
 		offset time.Duration
