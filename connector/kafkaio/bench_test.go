@@ -13,8 +13,13 @@ import (
 // through a bare franz-go consume-decode-encode-produce loop (bare), so
 // the engine's cost shows as a ratio. The records/s metric times only the
 // move; ns/op also includes producing the input first.
-func BenchmarkKafkaPipeKafka(b *testing.B) {
-	k := testenv.KFake(b)
+func BenchmarkKafkaPipeKafka(b *testing.B) { benchmarkConnector(b, testenv.KFake(b)) }
+
+// BenchmarkKafkaPipeKafkaBroker is BenchmarkKafkaPipeKafka on the real
+// Kafka broker (acks=all, one partition).
+func BenchmarkKafkaPipeKafkaBroker(b *testing.B) { benchmarkConnector(b, testenv.SharedKafka(b)) }
+
+func benchmarkConnector(b *testing.B, k testenv.KafkaBroker) {
 	for _, enc := range []string{"msgpack_numpy", "carray"} {
 		for _, mode := range bench.ConnectorModes {
 			b.Run(enc+"/"+mode, func(b *testing.B) {
