@@ -176,10 +176,12 @@ func (s *Source) skip(ctx context.Context, m *dataqueue.Message, err error) erro
 // be decoded or converted.
 func (s *Source) ErrorCount() uint64 { return s.errs.Load() }
 
-// Stop closes the consumer (nothing is committed: the source has no group).
+// Stop closes the consumer (nothing is committed: the source has no
+// group). A later Start creates a new one, at the latest offset again.
 func (s *Source) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	c := s.consumer
+	s.consumer = nil
 	s.mu.Unlock()
 	if c == nil {
 		return nil
