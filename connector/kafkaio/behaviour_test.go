@@ -345,3 +345,23 @@ func TestBrokers(t *testing.T) {
 		}
 	}
 }
+
+// TestPythonBareText: a str exchange reading the python encoding takes
+// text that is not a literal (a str sent bare via str()) as the str.
+func TestPythonBareText(t *testing.T) {
+	k := testenv.KFake(t)
+	in, out := testenv.NewTopic(t, k, 1), testenv.NewTopic(t, k, 1)
+	ex := &descriptor.Exchange{DType: descriptor.MustDType("str"),
+		Sources: []descriptor.Source{&descriptor.KafkaConsumerSource{Encoding: "python"}}}
+	ex = rebuild(ex, k, in, out, "", "python")
+	r := build(t, ex, kafkaio.WithStartAtEarliest())
+	produceRaw(t, k, in, []byte("hello"), []byte("'quoted'"), []byte("3"))
+	r.waitIn(t, 3)
+	r.stop(t)
+	got := consume(t, k, out, "", ex.DType.NumPy, nil, atLeast(3))
+	for i, want := range []string{"'hello'", "'quoted'", "'3'"} {
+		if string(got[i].Raw) != want {
+			t.Errorf("record %d: %q, want %q", i, got[i].Raw, want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/sdpkit/sdpkit/connector/descriptor"
 	"github.com/sdpkit/sdpkit/connector/exchange"
 	"github.com/sdpkit/sdpkit/dataqueue"
+	"github.com/sdpkit/sdpkit/dataqueue/encoding"
 	"github.com/sdpkit/sdpkit/pyval"
 )
 
@@ -18,6 +19,10 @@ import (
 // topic and emits each record's value, decoded and converted to the
 // exchange's dtype and shape (see Convert). With the bytes dtype it emits
 // the DevEncoded pair (encoding, raw payload) without decoding.
+//
+// A str exchange reads python-encoded records that are not Python literals
+// as text (PythonCodec.TextFallback), since the Python connector may send
+// a str bare.
 //
 // Positions: a source has no consumer group and commits nothing; it starts
 // at the end of each partition (the latest offset), so it sees the records
@@ -95,7 +100,7 @@ func (s *Source) Start(ctx context.Context) error {
 	}
 	opts := []dataqueue.ConsumerOption{
 		dataqueue.WithTopics(s.topic),
-		dataqueue.WithRegistry(s.cfg.registry(s.dtype, s.shape)),
+		dataqueue.WithRegistry(s.registry()),
 	}
 	if !s.encoded {
 		opts = append(opts, dataqueue.WithEncoding(s.encoding))
@@ -112,6 +117,25 @@ func (s *Source) Start(ctx context.Context) error {
 	}
 	s.consumer = c
 	return nil
+}
+
+// registry is where the consumer finds the encoding. A str exchange reads
+// python-encoded records with TextFallback: the Python connector may send
+// a str bare (str(value)), which is not a literal.
+func (s *Source) registry() *encoding.Registry {
+	r := s.cfg.registry(s.dtype, s.shape)
+	if s.dtype.Kind != 'U' || s.dtype.IsStructured() {
+		return r
+	}
+	c, err := r.Lookup(s.encoding)
+	if pc, ok := c.(encoding.PythonCodec); err == nil && ok && !pc.TextFallback {
+		pc.TextFallback = true
+		only := &encoding.Registry{}
+		if only.Register(pc) == nil {
+			return only
+		}
+	}
+	return r
 }
 
 // Run emits the topic's records until ctx ends.
