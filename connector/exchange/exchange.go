@@ -109,6 +109,14 @@ type Flusher interface {
 	Flush(ctx context.Context) error
 }
 
+// ErrorCounter is implemented by sources and sinks that carry on past a
+// failure of one value instead of failing the run (a Kafka record that does
+// not decode is skipped). Stats.Errors includes their counts.
+type ErrorCounter interface {
+	// ErrorCount returns the number of values dropped because of an error.
+	ErrorCount() uint64
+}
+
 // Errors a caller can check with errors.Is.
 var (
 	// ErrNotStarted is returned by Run before Start.
@@ -160,7 +168,8 @@ type Stats struct {
 	Processed uint64
 	// Out counts values written to the sink.
 	Out uint64
-	// Errors counts failures (source, pipe, sink, start, stop).
+	// Errors counts failures (source, pipe, sink, start, stop) and the
+	// values sources and sinks dropped on an error (ErrorCounter).
 	Errors uint64
 	// Lag is the number of accepted values the pipe has not taken yet.
 	Lag int
@@ -570,6 +579,14 @@ func (e *Exchange) Stats() Stats {
 	st.Processed = e.processed.Load()
 	st.Out = e.out.Load()
 	st.Errors = e.errs.Load()
+	for _, s := range e.sources {
+		if c, ok := s.(ErrorCounter); ok {
+			st.Errors += c.ErrorCount()
+		}
+	}
+	if c, ok := e.sink.(ErrorCounter); ok {
+		st.Errors += c.ErrorCount()
+	}
 	if st.In > st.Processed {
 		st.Lag = int(st.In - st.Processed)
 	}

@@ -613,3 +613,45 @@ func TestStatsDuringSlowStart(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// countingSource skips every other value as an error and reports the count.
+type countingSource struct {
+	n       int
+	skipped atomic.Uint64
+}
+
+func (s *countingSource) Start(context.Context) error { return nil }
+func (s *countingSource) Stop(context.Context) error  { return nil }
+func (s *countingSource) ErrorCount() uint64          { return s.skipped.Load() }
+func (s *countingSource) Run(ctx context.Context, emit Emit) error {
+	for i := range s.n {
+		if i%2 == 1 {
+			s.skipped.Add(1)
+			continue
+		}
+		if err := emit(ctx, pyval.IntOf(int64(i))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestStatsCountsSkipped(t *testing.T) {
+	src := &countingSource{n: 10}
+	q := NewMemoryQueues()
+	x, err := New([]Source{src}, nil, NewInMemorySink(q, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := x.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := x.Stats()
+	if st.In != 5 || st.Out != 5 || st.Errors != 5 || st.State != StateDone {
+		t.Fatalf("stats %+v; want 5 in and out, 5 errors (the skipped values), done", st)
+	}
+}

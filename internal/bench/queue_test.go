@@ -46,3 +46,31 @@ func TestQueueModes(t *testing.T) {
 		t.Error("unknown mode accepted")
 	}
 }
+
+// TestConnectorModes moves a few records through each connector mode on
+// kfake and checks the figures are filled in.
+func TestConnectorModes(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, mode := range ConnectorModes {
+		for _, enc := range []string{"msgpack_numpy", "carray"} {
+			t.Run(mode+"/"+enc, func(t *testing.T) {
+				r, err := Connector(ctx, ConnectorConfig{Brokers: c.ListenAddrs(), Mode: mode, N: 300, Encoding: enc})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Op != "connector" || r.Layer != mode || r.N != 300 || r.OpsPerS <= 0 || r.Elapsed <= 0 {
+					t.Errorf("result %+v", r)
+				}
+			})
+		}
+	}
+	if _, err := Connector(ctx, ConnectorConfig{Brokers: c.ListenAddrs(), Mode: "sideways", N: 1}); err == nil {
+		t.Error("unknown mode accepted")
+	}
+}
