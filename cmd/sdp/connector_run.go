@@ -20,6 +20,7 @@ import (
 	"github.com/sdpkit/sdpkit/config/etcd"
 	"github.com/sdpkit/sdpkit/connector"
 	"github.com/sdpkit/sdpkit/connector/descriptor"
+	"github.com/sdpkit/sdpkit/connector/kafkaio"
 	"github.com/sdpkit/sdpkit/connector/telstateio"
 )
 
@@ -109,8 +110,8 @@ func runConnector(c *cobra.Command, f runFlags) error {
 	ctx := c.Context() // cancelled by SIGTERM and SIGINT (main)
 	out := c.OutOrStdout()
 	var outMu sync.Mutex
-	// LEAD: factories — register the connector/kafkaio kinds here.
 	factories := connector.DefaultFactories()
+	kafkaio.Register(factories)
 	stores := telstateio.NewStores()
 	defer stores.Close() // runs after d.Shutdown below has stopped every exchange
 	telstateio.Register(factories, stores)
