@@ -2,10 +2,11 @@ package web_test
 
 import (
 	"context"
-	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -50,8 +51,49 @@ func TestBrowserShowsExchangedData(t *testing.T) {
 	if !strings.Contains(dom, `data-ready="1"`) {
 		t.Fatalf("the page never received the snapshot:\n%s", dom)
 	}
-	_ = io.Discard
-	t.Log(dom)
+	if !strings.Contains(dom, `id="state" class="state" data-state="ON">ON<`) {
+		t.Errorf("state not shown as ON")
+	}
+	lastTemp := vals.temperature[len(vals.temperature)-1]
+	lastBand := vals.bandpass[len(vals.bandpass)-1]
+	lastPointing := vals.pointings[len(vals.pointings)-1]
+	want := map[string][]string{
+		"temperature": {`class="value scalar">` + num(lastTemp) + `<`, ">DevDouble<"},
+		"bandpass":    {`data-points="` + strconv.Itoa(len(lastBand)) + `"`, "max <b>" + num(slices.Max(lastBand)) + "</b>", "last <b>" + num(lastBand[len(lastBand)-1]) + "</b>"},
+		"message":     {`class="value scalar str">` + vals.message[len(vals.message)-1] + `<`},
+	}
+	for _, name := range []string{"pointing_table", "pointing_offsets"} {
+		for _, p := range lastPointing {
+			want[name] = append(want[name], "<td class=\"s\">"+p.antenna+"</td><td>"+num(p.ts)+"</td><td>"+num(p.az)+"</td><td>"+num(p.el)+"</td>")
+		}
+		want[name] = append(want[name], strconv.Itoa(len(lastPointing))+" records")
+	}
+	want["pointing_offsets"] = append(want["pointing_offsets"], `<span class="tag">npy</span>`)
+	for name, parts := range want {
+		card := cardHTML(dom, name)
+		if card == "" {
+			t.Errorf("no card for %s", name)
+			continue
+		}
+		for _, p := range parts {
+			if !strings.Contains(card, p) {
+				t.Errorf("card %s lacks %s:\n%s", name, p, card)
+			}
+		}
+	}
+	for _, x := range []struct {
+		name string
+		n    int
+	}{{"weather", len(vals.temperature)}, {"bandpass", len(vals.bandpass)}, {"pointing-offsets", len(vals.pointings)}} {
+		row := `<tr data-exchange="` + x.name + `">`
+		i := strings.Index(dom, row)
+		if i < 0 || !strings.Contains(dom[i:], `<td class="num" data-k="out">`+strconv.Itoa(x.n)+`</td>`) {
+			t.Errorf("exchange %s: no row with out = %d", x.name, x.n)
+		}
+	}
+	if t.Failed() {
+		t.Logf("DOM:\n%s", dom)
+	}
 
 	shot := filepath.Join(t.TempDir(), "connector-web.png")
 	if err := b.Screenshot(srv.URL+"/", shot); err != nil {
@@ -66,4 +108,20 @@ func TestBrowserShowsExchangedData(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// num formats a float as the page does for these (short, exact) values.
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// cardHTML returns the part of dom holding the attribute card of name.
+func cardHTML(dom, name string) string {
+	i := strings.Index(dom, `data-attr="`+name+`"`)
+	if i < 0 {
+		return ""
+	}
+	rest := dom[i+1:]
+	if j := strings.Index(rest, `data-attr="`); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
 }

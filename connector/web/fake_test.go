@@ -182,7 +182,7 @@ var pointingDType = pyval.DType{Kind: 'V', ByteOrder: '|', Size: 56, Fields: []p
 }}
 
 type pointing struct {
-	antenna   string
+	antenna    string
 	ts, az, el float64
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/sdpkit/sdpkit/connector/attribute"
@@ -25,6 +26,8 @@ const maxBatch = 64
 // stream is one client's event stream.
 type stream struct {
 	h     *Handler
+	ctx   context.Context
+	dlMu  sync.Mutex // orders deadline extensions with the final expiry
 	w     http.ResponseWriter
 	rc    *http.ResponseController
 	store *attribute.Store
@@ -51,7 +54,14 @@ func (h *Handler) serveEvents(w http.ResponseWriter, r *http.Request) {
 	// (r.Context()) and the server shutting down its connections.
 	defer context.AfterFunc(h.ctx, cancel)()
 
-	s := &stream{h: h, w: w, rc: http.NewResponseController(w), store: h.dev.Attributes(), sent: map[string]uint64{}}
+	s := &stream{h: h, ctx: ctx, w: w, rc: http.NewResponseController(w), store: h.dev.Attributes(), sent: map[string]uint64{}}
+	// A write blocked on a client that stopped reading must not hold the
+	// stream past its end (Close, the server stopping): expire it now.
+	defer context.AfterFunc(ctx, func() {
+		s.dlMu.Lock()
+		defer s.dlMu.Unlock()
+		_ = s.rc.SetWriteDeadline(time.Now())
+	})()
 	// Subscribe before taking the snapshot, so that no change falls
 	// between the two; what the subscription repeats is filtered by seq.
 	s.states = h.dev.Events(ctx)
@@ -246,6 +256,12 @@ func (s *stream) flush() error {
 // deadline bounds the next write, so that a client that stopped reading
 // is dropped instead of holding the handler forever.
 func (s *stream) deadline() {
+	s.dlMu.Lock()
+	defer s.dlMu.Unlock()
+	if s.ctx.Err() != nil {
+		_ = s.rc.SetWriteDeadline(time.Now()) // ending: do not extend
+		return
+	}
 	if s.h.writeTimeout > 0 {
 		_ = s.rc.SetWriteDeadline(time.Now().Add(s.h.writeTimeout)) // not supported by every writer
 	}
