@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -118,7 +119,7 @@ func (e *valueEncoder) list(l []pyval.Value, depth int) error {
 // elements, a structured element being an object of its named fields.
 func (e *valueEncoder) array(a *pyval.NDArray, depth int) error {
 	e.buf = append(e.buf, `{"dtype":`...)
-	e.buf = append(e.buf, tagjson.RenderDescr(a.DType)...)
+	e.buf = append(e.buf, descrJSON(a.DType)...)
 	e.buf = append(e.buf, `,"shape":`...)
 	e.ints(a.Shape)
 	e.buf = append(e.buf, `,"data":`...)
@@ -381,4 +382,15 @@ func safeDecode(c encoding.Codec, b []byte) (v pyval.Value, err error) {
 		}
 	}()
 	return c.Decode(b)
+}
+
+// descrJSON is the dtype's numpy descr as compact JSON: "<f8", or a list of
+// [name, descr] / [name, descr, shape] lists.
+func descrJSON(dt pyval.DType) []byte {
+	raw := tagjson.RenderDescr(dt)
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return raw
+	}
+	return buf.Bytes()
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/sdpkit/sdpkit/connector/descriptor"
 	"github.com/sdpkit/sdpkit/connector/exchange"
 	"github.com/sdpkit/sdpkit/dataqueue/encoding"
-	"github.com/sdpkit/sdpkit/pyval/tagjson"
 )
 
 // Device is what the handler needs of a queue connector device.
@@ -247,7 +246,7 @@ func (h *Handler) attrJSON(s attribute.Snapshot, coalesced uint64) attrDoc {
 	spec := s.Spec
 	d := attrDoc{
 		Name:      spec.Name,
-		DType:     descrJSON(spec),
+		DType:     specDescr(spec),
 		DTypeName: spec.DType.String(),
 		Shape:     append([]int{}, spec.Shape...),
 		Format:    string(spec.Format()),
@@ -276,11 +275,11 @@ func (h *Handler) attrJSON(s attribute.Snapshot, coalesced uint64) attrDoc {
 	return d
 }
 
-func descrJSON(spec attribute.Spec) json.RawMessage {
+func specDescr(spec attribute.Spec) json.RawMessage {
 	if spec.TangoType() == "DevEncoded" {
 		return json.RawMessage(`"bytes"`) // the descriptor's literal: numpy's 'S' says nothing here
 	}
-	return tagjson.RenderDescr(spec.DType)
+	return descrJSON(spec.DType)
 }
 
 func (h *Handler) serveAttributes(w http.ResponseWriter, r *http.Request) {
