@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: the real
-# servers the tests start on free loopback ports. Safe to run repeatedly;
+# servers the tests start on free loopback ports, and the headless browser
+# of the web page's end-to-end test. Safe to run repeatedly;
 # installs only what is missing. Run as root (CI and the dev machines are).
 set -euo pipefail
 
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]} from Debian" >&2
@@ -23,3 +25,4 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 redis-server --version >&2
 etcd --version | head -1 >&2
+chromium --version >&2

@@ -153,6 +153,25 @@ func TestAPIValuesFromExchanges(t *testing.T) {
 				t.Errorf("value %q", got)
 			}
 		}},
+		{"beam_map", "DevFloat", "IMAGE", func(t *testing.T, a apiAttr) {
+			arr := decode[apiArray[[][]float32]](t, a.Value)
+			want := vals.beam[len(vals.beam)-1]
+			if len(arr.Data) != beamShape[0] || len(arr.Data[0]) != beamShape[1] {
+				t.Fatalf("shape %v", arr.Shape)
+			}
+			for y, row := range arr.Data {
+				for x, v := range row {
+					if v != want[y*beamShape[1]+x] {
+						t.Fatalf("[%d][%d] = %v, want %v", y, x, v, want[y*beamShape[1]+x])
+					}
+				}
+			}
+		}},
+		{"tracking", "DevBoolean", "SCALAR", func(t *testing.T, a apiAttr) {
+			if got := decode[bool](t, a.Value); got != vals.tracking[len(vals.tracking)-1] {
+				t.Errorf("value %v", got)
+			}
+		}},
 	}
 	code, _, body := get(t, srv.URL+"/api/attributes")
 	if code != http.StatusOK {
@@ -200,8 +219,7 @@ func equalRecords(a, b []apiRecord) bool {
 func TestAPIEndpoints(t *testing.T) {
 	dev := newFakeDevice(demoBuild(t, defaultDemo(), 0))
 	h := web.NewHandler(dev, web.WithTitle("qc <test>"))
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { h.Close(); srv.Close() })
+	srv := serve(t, h)
 
 	steps := []struct {
 		name     string

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"net/http/httptest"
 	"os"
@@ -24,8 +25,7 @@ func startedDemo(t *testing.T, vals demoValues) (*fakeDevice, *httptest.Server) 
 	t.Helper()
 	dev := newFakeDevice(demoBuild(t, vals, 0))
 	h := web.NewHandler(dev, web.WithTitle("lmc-queueconnector-01"), web.WithEncodings(codecs(t)), web.WithStatsInterval(100*time.Millisecond), web.WithMaxStreamDuration(time.Second))
-	srv := httptest.NewServer(h)
-	t.Cleanup(func() { h.Close(); srv.Close() })
+	srv := serve(t, h)
 	ctx := context.Background()
 	for _, c := range []string{"Configure", "Start"} {
 		if err := dev.Command(ctx, c, "{}"); err != nil {
@@ -61,6 +61,8 @@ func TestBrowserShowsExchangedData(t *testing.T) {
 		"temperature": {`class="value scalar">` + num(lastTemp) + `<`, ">DevDouble<"},
 		"bandpass":    {`data-points="` + strconv.Itoa(len(lastBand)) + `"`, "max <b>" + num(slices.Max(lastBand)) + "</b>", "last <b>" + num(lastBand[len(lastBand)-1]) + "</b>"},
 		"message":     {`class="value scalar str">` + vals.message[len(vals.message)-1] + `<`},
+		"beam_map":    {`data-shape="` + strconv.Itoa(beamShape[0]) + "x" + strconv.Itoa(beamShape[1]) + `"`, ">IMAGE<"},
+		"tracking":    {`class="value scalar bool-true">True<`},
 	}
 	for _, name := range []string{"pointing_table", "pointing_offsets"} {
 		for _, p := range lastPointing {
@@ -95,15 +97,39 @@ func TestBrowserShowsExchangedData(t *testing.T) {
 		t.Logf("DOM:\n%s", dom)
 	}
 
+}
+
+// TestBrowserScreenshot takes a screenshot of the page while the
+// exchanges stream; UPDATE_DOCS_IMG=1 copies it to
+// docs/img/connector-web.png.
+func TestBrowserScreenshot(t *testing.T) {
+	b := testenv.Chromium(t)
+	dev := newFakeDevice(demoBuild(t, liveDemo(400), 25*time.Millisecond))
+	h := web.NewHandler(dev, web.WithTitle("lmc-queueconnector-01"), web.WithEncodings(codecs(t)),
+		web.WithStatsInterval(100*time.Millisecond), web.WithMaxStreamDuration(300*time.Millisecond))
+	srv := serve(t, h)
+	ctx := context.Background()
+	for _, c := range []string{"Configure", "Start"} {
+		if err := dev.Command(ctx, c, "{}"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _ = dev.Command(ctx, "Stop", "") })
+
 	shot := filepath.Join(t.TempDir(), "connector-web.png")
+	b.Budget = 8 * time.Second
+	b.WindowSize = "1280,1400"
 	if err := b.Screenshot(srv.URL+"/", shot); err != nil {
 		t.Fatal(err)
 	}
+	data, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("%s is not a PNG", shot)
+	}
 	if os.Getenv(updateDocsImg) == "1" {
-		data, err := os.ReadFile(shot)
-		if err != nil {
-			t.Fatal(err)
-		}
 		if err := os.WriteFile(filepath.Join("..", "..", "docs", "img", "connector-web.png"), data, 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -244,7 +244,11 @@ type demoValues struct {
 	bandpass    [][]float64 // spectrum of 64 float64
 	pointings   [][]pointing
 	message     []string
+	beam        [][]float32 // images of beamShape
+	tracking    []bool
 }
+
+var beamShape = []int{18, 32}
 
 func defaultDemo() demoValues {
 	var d demoValues
@@ -262,6 +266,39 @@ func defaultDemo() demoValues {
 		{{"SKA001", 1.7e9 + 1, 182.125, 46.75}, {"SKA036", 1.7e9 + 1, 183.5, 47.125}, {"SKA063", 1.7e9 + 1, 179.875, 44.0625}},
 	}
 	d.message = []string{"hello", "pointing scan 7 of 12"}
+	d.beam = [][]float32{beamImage(0)}
+	d.tracking = []bool{false, true}
+	return d
+}
+
+// beamImage is a 2-D Gaussian beam whose centre drifts with k.
+func beamImage(k int) []float32 {
+	img := make([]float32, beamShape[0]*beamShape[1])
+	cy, cx := 8+2*math.Sin(float64(k)/20), 15+4*math.Cos(float64(k)/20)
+	for y := range beamShape[0] {
+		for x := range beamShape[1] {
+			dy, dx := (float64(y)-cy)/4, (float64(x)-cx)/6
+			img[y*beamShape[1]+x] = float32(math.Round(1000*math.Exp(-(dx*dx+dy*dy)/2)) / 1000)
+		}
+	}
+	return img
+}
+
+// liveDemo is a longer demo whose values keep changing, for watching the
+// page update.
+func liveDemo(n int) demoValues {
+	d := defaultDemo()
+	d.temperature, d.bandpass, d.beam = nil, nil, nil
+	for k := range n {
+		d.temperature = append(d.temperature, math.Round((21+1.5*math.Sin(float64(k)/7)+0.4*math.Sin(float64(k)*1.7))*1000)/1000)
+		row := make([]float64, 64)
+		for i := range row {
+			x := (float64(i-32) - 8*math.Sin(float64(k)/15)) / 9
+			row[i] = math.Round((1000*math.Exp(-x*x/2)+60*math.Sin(float64(i+k)/3))*1000) / 1000
+		}
+		d.bandpass = append(d.bandpass, row)
+		d.beam = append(d.beam, beamImage(k))
+	}
 	return d
 }
 
@@ -282,7 +319,13 @@ func demoBuild(t testing.TB, vals demoValues, delay time.Duration) func(*attribu
 			xs = append(xs, x)
 			return nil
 		}
-		var temps, bands, points, encoded, msgs []pyval.Value
+		var temps, bands, points, encoded, msgs, beams, tracking []pyval.Value
+		for _, b := range vals.beam {
+			beams = append(beams, pyval.ArrayOf(b, beamShape...))
+		}
+		for _, b := range vals.tracking {
+			tracking = append(tracking, pyval.Bool(b))
+		}
 		for _, v := range vals.temperature {
 			temps = append(temps, pyval.Float(v))
 		}
@@ -312,6 +355,8 @@ func demoBuild(t testing.TB, vals demoValues, delay time.Duration) func(*attribu
 			{"pointing-table", "pointing_table", pointingDType, []int{-1}, points},
 			{"pointing-offsets", "pointing_offsets", mustDType(t, "S"), nil, encoded},
 			{"messages", "message", mustDType(t, "<U0"), nil, msgs},
+			{"beam-map", "beam_map", pyval.Float32, beamShape, beams},
+			{"tracking", "tracking", pyval.Bool_, nil, tracking},
 		} {
 			if err := add(e.name, e.attr, e.dt, e.shape, e.data); err != nil {
 				return nil, err

@@ -107,8 +107,7 @@ func TestEventsSnapshotThenUpdates(t *testing.T) {
 	vals := defaultDemo()
 	dev := newFakeDevice(demoBuild(t, vals, 0))
 	h := web.NewHandler(dev, web.WithTitle("qc"), web.WithHeartbeat(20*time.Millisecond), web.WithStatsInterval(20*time.Millisecond))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serve(t, h)
 	ctx := context.Background()
 	for _, c := range []string{"Configure", "Start"} {
 		if err := dev.Command(ctx, c, "{}"); err != nil {
@@ -124,7 +123,7 @@ func TestEventsSnapshotThenUpdates(t *testing.T) {
 	}
 	snap := decode[snapshotEvent](t, []byte(first.Data))
 	st := decode[stateEvent](t, snap.StateDoc)
-	if snap.Title != "qc" || st.State != "ON" || len(snap.Attributes) != 5 || len(snap.Exchanges) != 5 {
+	if snap.Title != "qc" || st.State != "ON" || len(snap.Attributes) != 7 || len(snap.Exchanges) != 7 {
 		t.Fatalf("snapshot: title %q state %q, %d attributes, %d exchanges", snap.Title, st.State, len(snap.Attributes), len(snap.Exchanges))
 	}
 	if snap.Attributes[0].Name != "temperature" || decode[float64](t, snap.Attributes[0].Value) != vals.temperature[len(vals.temperature)-1] {
@@ -206,8 +205,7 @@ func TestEventsSnapshotThenUpdates(t *testing.T) {
 func TestEventsEndWithClient(t *testing.T) {
 	dev := newFakeDevice(demoBuild(t, defaultDemo(), 0))
 	h := web.NewHandler(dev)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
+	srv := serve(t, h)
 	ctx, cancel := context.WithCancel(context.Background())
 	stream, _ := openStream(t, ctx, srv.URL)
 	if ev := stream.nextEvent(t); ev.Event != "snapshot" {
@@ -228,9 +226,7 @@ func TestSlowClientDoesNotBlockWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := web.NewHandler(dev, web.WithMaxElements(0))
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	defer h.Close()
+	srv := serve(t, h)
 
 	// A raw connection: send the request, then read nothing while the
 	// writers run. Each event is ~100 kB, writes×that is far more than the
@@ -289,4 +285,14 @@ func TestSlowClientDoesNotBlockWriters(t *testing.T) {
 		t.Errorf("%d attribute events for %d writes: nothing was coalesced", events, writes)
 	}
 	t.Logf("%d writes reached a stalled client as %d events (%d coalesced)", writes, events, coalesced)
+}
+
+// serve runs h on a test server. Cleanups run last-in first-out: streams
+// opened later are closed first, then Close ends the handler's streams and
+// the server stops (httptest's Close waits for active requests).
+func serve(t *testing.T, h *web.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { h.Close(); srv.Close() })
+	return srv
 }

@@ -379,7 +379,9 @@
       if (entry.history.length > 1) body.appendChild(linePlot(entry.history, null, { spark: true, height: 60 }));
     }
     if (doc.value_error) body.appendChild(el("div", "err-text", doc.value_error));
-    card.querySelector(".t").textContent = clock(doc.time);
+    const t = card.querySelector(".t");
+    t.textContent = clock(doc.time).slice(11); // the time of day; the date in the tooltip
+    t.title = doc.time;
     card.querySelector(".n").textContent = "seq " + doc.seq + " · " + entry.events + (entry.events === 1 ? " update" : " updates") + (entry.coalesced ? " · " + entry.coalesced + " coalesced" : "");
   }
 
