@@ -139,19 +139,14 @@ func (e *valueEncoder) arrayData(a *pyval.NDArray, depth int) error {
 	if depth+len(a.Shape) > maxDepth {
 		return errTooDeep
 	}
-	n := a.Len()
-	items := make([]pyval.Value, n)
-	for i := range n {
-		v, err := a.At(i)
-		if err != nil {
-			return err
-		}
-		items[i] = v
+	leaf, err := e.leafWriter(a, depth+len(a.Shape)+1)
+	if err != nil {
+		return err
 	}
 	var nest func(dim, off int) (int, error)
 	nest = func(dim, off int) (int, error) {
 		if dim == len(a.Shape) {
-			return off + 1, e.elem(a.DType, items[off], depth+dim+1)
+			return off + 1, leaf(off)
 		}
 		e.buf = append(e.buf, '[')
 		for j := range a.Shape[dim] {
@@ -166,8 +161,54 @@ func (e *valueEncoder) arrayData(a *pyval.NDArray, depth int) error {
 		e.buf = append(e.buf, ']')
 		return off, nil
 	}
-	_, err := nest(0, 0)
+	_, err = nest(0, 0)
 	return err
+}
+
+// leafWriter returns a function writing element i (in C order) of a.
+// Plain numeric and bool arrays are converted once, in bulk: the
+// element-by-element path allocates per element.
+func (e *valueEncoder) leafWriter(a *pyval.NDArray, depth int) (func(i int) error, error) {
+	dt := a.DType
+	if dt.Fields == nil {
+		switch {
+		case dt.Kind == 'f' && (dt.Size == 4 || dt.Size == 8):
+			fs, err := a.Float64s()
+			if err != nil {
+				return nil, err
+			}
+			bits := dt.Size * 8
+			return func(i int) error { e.float(fs[i], bits); return nil }, nil
+		case dt.Kind == 'i':
+			is, err := a.Int64s()
+			if err != nil {
+				return nil, err
+			}
+			return func(i int) error { e.buf = strconv.AppendInt(e.buf, is[i], 10); return nil }, nil
+		case dt.Kind == 'u':
+			us, err := a.Uint64s()
+			if err != nil {
+				return nil, err
+			}
+			return func(i int) error { e.buf = strconv.AppendUint(e.buf, us[i], 10); return nil }, nil
+		case dt.Kind == 'b':
+			bs, err := a.Bools()
+			if err != nil {
+				return nil, err
+			}
+			return func(i int) error { e.buf = strconv.AppendBool(e.buf, bs[i]); return nil }, nil
+		}
+	}
+	n := a.Len()
+	items := make([]pyval.Value, n)
+	for i := range n {
+		v, err := a.At(i)
+		if err != nil {
+			return nil, err
+		}
+		items[i] = v
+	}
+	return func(i int) error { return e.elem(dt, items[i], depth) }, nil
 }
 
 // elem writes one element of dtype dt, given as pyval.NDArray.At returns it.
