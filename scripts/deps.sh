@@ -2,7 +2,8 @@
 # Installs what the test suite needs on a fresh Debian machine: the real
 # servers the tests start on free loopback ports (redis-server, etcd, an
 # Apache Kafka broker run by java from the jars scripts/kafka.sh fetches
-# from Maven Central) and the interop peer kcat. Safe to run repeatedly;
+# from Maven Central), the interop peer kcat, and the headless browser of
+# the web page's end-to-end test. Safe to run repeatedly;
 # installs only what is missing. Run as root (CI and the dev machines are).
 set -euo pipefail
 
@@ -13,6 +14,7 @@ command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 # Kafka 4.x needs Java 17 or newer; Debian 12's default JRE is 17.
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]} from Debian" >&2
@@ -32,3 +34,4 @@ etcd --version | head -1 >&2
 kcat -V 2>&1 | head -1 >&2
 java -version 2>&1 | head -1 >&2
 echo "deps: Kafka jars in $("$(dirname "$0")/kafka.sh")" >&2
+chromium --version >&2
