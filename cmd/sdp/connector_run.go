@@ -22,6 +22,7 @@ import (
 	"github.com/sdpkit/sdpkit/connector/descriptor"
 	"github.com/sdpkit/sdpkit/connector/kafkaio"
 	"github.com/sdpkit/sdpkit/connector/telstateio"
+	"github.com/sdpkit/sdpkit/connector/web"
 )
 
 type runFlags struct {
@@ -127,27 +128,13 @@ func runConnector(c *cobra.Command, f runFlags) error {
 		}),
 	)
 
-	// LEAD: web server — the connector/web HTTP server replaces this
-	// metrics-only server (it serves /metrics too).
 	if f.httpAddr != "" {
-		reg := prometheus.NewRegistry()
-		if err := connector.RegisterMetrics(reg, d); err != nil {
-			return err
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		ln, err := net.Listen("tcp", f.httpAddr)
+		addr, stop, err := serveDevice(f.httpAddr, d)
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		defer func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(sctx)
-		}()
-		log.Info("serving metrics", "addr", ln.Addr().String(), "path", "/metrics")
+		defer stop()
+		log.Info("serving the device", "url", "http://"+addr+"/", "metrics", "http://"+addr+"/metrics")
 	}
 
 	var watchDone chan error // nil: no watch
@@ -222,4 +209,31 @@ func openStore(ctx context.Context, flag string) (*etcd.Store, error) {
 		return nil, fmt.Errorf("configuration database at %s: %w", strings.Join(eps, ","), err)
 	}
 	return s, nil
+}
+
+// serveDevice serves d on addr: the operator page and JSON API of
+// connector/web at /, and Prometheus metrics at /metrics. It returns the
+// address it listens on and a function that stops the server, ending open
+// event streams first.
+func serveDevice(addr string, d *connector.Device, opts ...web.Option) (string, func(), error) {
+	reg := prometheus.NewRegistry()
+	if err := connector.RegisterMetrics(reg, d); err != nil {
+		return "", nil, err
+	}
+	h := web.NewHandler(web.ForDevice(d), append([]web.Option{web.WithErrorStatus(web.DeviceErrorStatus)}, opts...)...)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", h)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(h.Close)
+	go func() { _ = srv.Serve(ln) }()
+	return ln.Addr().String(), func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}, nil
 }
