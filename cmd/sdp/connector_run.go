@@ -134,7 +134,7 @@ func runConnector(c *cobra.Command, f runFlags) error {
 			return err
 		}
 		defer stop()
-		log.Info("serving the device", "url", "http://"+addr+"/", "metrics", "http://"+addr+"/metrics")
+		log.Info("serving the device", "addr", addr, "page", "http://"+addr+"/", "metrics", "http://"+addr+"/metrics")
 	}
 
 	var watchDone chan error // nil: no watch

@@ -113,7 +113,7 @@ func startRun(t *testing.T, bin string, env []string, args ...string) *runProc {
 	go func() {
 		var all strings.Builder
 		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`msg="serving metrics" addr=(\S+)`)
+		re := regexp.MustCompile(`msg="serving the device" addr=(\S+)`)
 		for sc.Scan() {
 			all.WriteString(sc.Text() + "\n")
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
@@ -126,6 +126,8 @@ func startRun(t *testing.T, bin string, env []string, args ...string) *runProc {
 	case r.addr = <-addrc:
 	case l := <-r.logs:
 		t.Fatalf("exited before serving metrics:\n%s", l)
+	case <-time.After(2 * time.Minute): // a bound for a broken run, not a speed check
+		t.Fatal(`no "serving the device" log line from sdp connector run`)
 	}
 	return r
 }
