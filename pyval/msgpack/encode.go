@@ -107,8 +107,14 @@ func (e *Encoder) append(dst []byte, v pyval.Value, depth int) ([]byte, error) {
 		if u, ok := x.Uint64(); ok {
 			return appendUint(dst, u), nil
 		}
-		i, _ := x.Int64() // a negative Int always fits
-		return appendNegInt(dst, i), nil
+		if i, ok := x.Int64(); ok {
+			return appendNegInt(dst, i), nil
+		}
+		// Beyond msgpack's range Python's packer hands the int to default=
+		// once, and raises OverflowError without one.
+		if e.hook == nil {
+			return dst, fmt.Errorf("%w: int of %d bits", ErrIntOverflow, x.BitLen())
+		}
 	case pyval.Float:
 		if e.singleFloat {
 			return binary.BigEndian.AppendUint32(append(dst, 0xca), math.Float32bits(float32(x))), nil

@@ -188,6 +188,10 @@ func TestEncodeErrors(t *testing.T) {
 		{pyval.Complex(1), ErrUnsupportedType},
 		{pyval.List{nil}, ErrUnsupportedType},
 		{pyval.Timestamp{Nanoseconds: 1e9}, ErrUnsupportedType},
+		// Python: OverflowError("Integer value out of range").
+		{bigInt(t, "18446744073709551616"), ErrIntOverflow},
+		{pyval.List{pyval.IntOf(1), bigInt(t, "-9223372036854775809")}, ErrIntOverflow},
+		{pyval.StrDict("k", bigInt(t, "1"+strings.Repeat("0", 40))), ErrIntOverflow},
 	}
 	for _, c := range cases {
 		dst := []byte("keep")
@@ -203,6 +207,42 @@ func TestEncodeErrors(t *testing.T) {
 	got, err := Marshal(pyval.Tuple{pyval.IntOf(1)}, TupleAsArray(true))
 	if err != nil || hex.EncodeToString(got) != "9101" {
 		t.Errorf("TupleAsArray: %x, %v", got, err)
+	}
+}
+
+func bigInt(t *testing.T, s string) pyval.Int {
+	t.Helper()
+	i, err := pyval.ParseInt(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i
+}
+
+// TestBigIntHook checks that an Int beyond msgpack's range goes to the
+// EncodeHook, as Python hands it to default=, and that the edges of the
+// range stay native.
+func TestBigIntHook(t *testing.T) {
+	var got []pyval.Value
+	enc := NewEncoder(WithEncodeHook(func(dst []byte, v pyval.Value, sub SubEncoder) ([]byte, error) {
+		got = append(got, v)
+		if i, ok := v.(pyval.Int); ok {
+			return sub.Append(dst, pyval.Str(i.String())) // as default=str would
+		}
+		return dst, ErrUnsupportedType
+	}))
+	v := pyval.List{pyval.UintOf(math.MaxUint64), pyval.IntOf(math.MinInt64), bigInt(t, "18446744073709551616"), bigInt(t, "-9223372036854775809")}
+	b, err := enc.Encode(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// packb([2**64-1, -2**63, 2**64, -2**63-1], default=str)
+	want := "94cfffffffffffffffffd38000000000000000b43138343436373434303733373039353531363136b42d39323233333732303336383534373735383039"
+	if hex.EncodeToString(b) != want {
+		t.Errorf("encoded %x\nwant    %s", b, want)
+	}
+	if len(got) != 2 || got[0] != v[2] || got[1] != v[3] {
+		t.Errorf("hook saw %v", got)
 	}
 }
 
