@@ -124,6 +124,9 @@ func TestEncodeBigInt(t *testing.T) {
 		if !errors.Is(err, ErrEncode) || !errors.Is(err, msgpack.ErrIntOverflow) || !strings.Contains(err.Error(), "do not know how to encode type int") {
 			t.Errorf("Encode(%s): %v; want ErrEncode, msgpack.ErrIntOverflow", repr(v), err)
 		}
+		if _, err := pyval.HashKey(v); err != nil {
+			continue // EncodeSubKey refuses it as unhashable first
+		}
 		if _, err := EncodeSubKey(v); !errors.Is(err, ErrEncode) {
 			t.Errorf("EncodeSubKey(%s): %v; want ErrEncode", repr(v), err)
 		}
