@@ -174,7 +174,13 @@ func (c *converter) toJSON(v pyval.Value) (any, error) {
 	case pyval.Bool:
 		return bool(x), nil
 	case pyval.Int:
-		return x.Float64(), nil
+		// JMESPath numbers are float64 here; an int too large for one
+		// cannot be searched (Python's float(i) raises OverflowError).
+		f, err := x.Float()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
+		}
+		return f, nil
 	case pyval.Float:
 		return float64(x), nil
 	case pyval.Str:
