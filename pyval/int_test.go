@@ -205,3 +205,46 @@ func TestIntInlineNoAlloc(t *testing.T) {
 	}
 	_ = sink
 }
+
+// FuzzInt checks ParseInt and the Int operations against math/big.
+func FuzzInt(f *testing.F) {
+	for _, s := range intCases {
+		f.Add(s, []byte{0x80, 1}, false)
+	}
+	f.Add("-0", []byte{}, true)
+	f.Add("00018446744073709551616", []byte{0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, true)
+	f.Fuzz(func(t *testing.T, s string, mag []byte, neg bool) {
+		i, err := ParseInt(s)
+		b, ok := new(big.Int).SetString(s, 10)
+		valid := ok && s != "" && s[0] != '+' && strings.Trim(strings.TrimPrefix(s, "-"), "0123456789") == "" && len(strings.TrimPrefix(s, "-")) <= MaxIntDigits
+		if valid != (err == nil) {
+			t.Fatalf("ParseInt(%q) = %s, %v; big says %v", s, i, err, ok)
+		}
+		j := IntFromBytes(neg, mag)
+		bj := new(big.Int).SetBytes(mag)
+		if neg {
+			bj.Neg(bj)
+		}
+		if j.Big().Cmp(bj) != 0 || j != IntFromBig(bj) || j.String() != bj.String() {
+			t.Fatalf("IntFromBytes(%v, %x) = %s, want %s", neg, mag, j, bj)
+		}
+		if err != nil {
+			return
+		}
+		if i.Big().Cmp(b) != 0 || i.String() != b.String() || i != IntFromBig(b) {
+			t.Fatalf("ParseInt(%q) = %s", s, i)
+		}
+		if got, want := i.Cmp(j), b.Cmp(bj); got != want || (i == j) != (want == 0) {
+			t.Fatalf("%s.Cmp(%s) = %d, want %d", i, j, got, want)
+		}
+		wantF, _ := new(big.Float).SetInt(b).Float64()
+		if f, err := i.Float(); f != wantF || (err != nil) != math.IsInf(wantF, 0) {
+			t.Fatalf("%s.Float() = %v, %v; want %v", i, f, err, wantF)
+		}
+		ki, _ := HashKey(i)
+		kj, _ := HashKey(j)
+		if (ki == kj) != (b.Cmp(bj) == 0) || Equal(i, j) != (b.Cmp(bj) == 0) {
+			t.Fatalf("HashKey/Equal disagree with value for %s, %s", i, j)
+		}
+	})
+}

@@ -174,13 +174,10 @@ func (c *converter) toJSON(v pyval.Value) (any, error) {
 	case pyval.Bool:
 		return bool(x), nil
 	case pyval.Int:
-		// JMESPath numbers are float64 here; an int too large for one
-		// cannot be searched (Python's float(i) raises OverflowError).
-		f, err := x.Float()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrUnsupported, err)
-		}
-		return f, nil
+		// JMESPath numbers are float64 here: an int beyond 2**53 is
+		// compared rounded, one beyond float64's range as ±Inf; an int
+		// returned unchanged comes back exact through origins.
+		return x.Float64(), nil
 	case pyval.Float:
 		return float64(x), nil
 	case pyval.Str:
