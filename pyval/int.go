@@ -37,7 +37,9 @@ type Int struct {
 	mag uint64 // the magnitude, for values in the inline range
 	// ext is "" for an inline value >= 0 and "-" for an inline value < 0.
 	// Outside the inline range it is the sign ('+' or '-') followed by the
-	// big-endian magnitude without leading zero bytes, and mag is 0.
+	// big-endian magnitude without leading zero bytes, and mag is 0. Its
+	// length alone tells the three apart, which keeps the inline paths to
+	// one comparison.
 	ext string
 }
 
@@ -190,14 +192,14 @@ func IntFromFloat(f float64) (Int, bool) {
 func (i Int) IsBig() bool { return len(i.ext) > 1 }
 
 // Negative reports whether i < 0.
-func (i Int) Negative() bool { return i.ext != "" && i.ext[0] == '-' }
+func (i Int) Negative() bool { return len(i.ext) == 1 || (len(i.ext) > 1 && i.ext[0] == '-') }
 
 // Sign returns -1, 0 or +1 as i is negative, zero or positive.
 func (i Int) Sign() int {
 	switch {
 	case i.Negative():
 		return -1
-	case i.mag == 0 && i.ext == "":
+	case i.mag == 0 && len(i.ext) == 0:
 		return 0
 	}
 	return 1
@@ -205,29 +207,29 @@ func (i Int) Sign() int {
 
 // Int64 returns i as an int64 and whether it fits.
 func (i Int) Int64() (int64, bool) {
-	switch i.ext {
-	case "":
+	switch len(i.ext) {
+	case 0:
 		if i.mag > math.MaxInt64 {
 			return 0, false
 		}
 		return int64(i.mag), true
-	case negSmall:
+	case 1: // negSmall
 		return -int64(i.mag-1) - 1, true
 	}
 	return 0, false
 }
 
 // Uint64 returns i as a uint64 and whether it fits (0 <= i < 2**64).
-func (i Int) Uint64() (uint64, bool) { return i.mag, i.ext == "" }
+func (i Int) Uint64() (uint64, bool) { return i.mag, len(i.ext) == 0 }
 
 // Float64 returns the float64 nearest to i (ties to even), as Python's
 // float(i), except that where Python raises OverflowError it returns ±Inf.
 // Use Float to get the error.
 func (i Int) Float64() float64 {
-	switch i.ext {
-	case "":
+	switch len(i.ext) {
+	case 0:
 		return float64(i.mag)
-	case negSmall:
+	case 1:
 		return -float64(i.mag)
 	}
 	f, _ := new(big.Float).SetInt(i.Big()).Float64()
@@ -256,10 +258,10 @@ func (i Int) BitLen() int {
 
 // Big returns i as a new big.Int, which the caller may modify.
 func (i Int) Big() *big.Int {
-	switch i.ext {
-	case "":
+	switch len(i.ext) {
+	case 0:
 		return new(big.Int).SetUint64(i.mag)
-	case negSmall:
+	case 1:
 		b := new(big.Int).SetUint64(i.mag)
 		return b.Neg(b)
 	}
@@ -291,10 +293,10 @@ func (i Int) String() string {
 
 // AppendDecimal appends the decimal form of i to dst.
 func (i Int) AppendDecimal(dst []byte) []byte {
-	switch i.ext {
-	case "":
+	switch len(i.ext) {
+	case 0:
 		return strconv.AppendUint(dst, i.mag, 10)
-	case negSmall:
+	case 1:
 		return strconv.AppendUint(append(dst, '-'), i.mag, 10)
 	}
 	return i.Big().Append(dst, 10)
