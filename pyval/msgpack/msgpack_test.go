@@ -620,3 +620,45 @@ func TestNestedExtErrorIsShort(t *testing.T) {
 		t.Errorf("error message of %d bytes: %.300s", len(err.Error()), err)
 	}
 }
+
+// TestIntBoxing: the ints of one message share chunks (boxInt); each Value
+// must still be its own immutable Int, equal to a freshly made one, also
+// after later decodes and at every position of a chunk.
+func TestIntBoxing(t *testing.T) {
+	l := intList()
+	l = append(l, pyval.StrDict("k", pyval.IntOf(-1000), "u", pyval.UintOf(1<<40)), pyval.Tuple{pyval.IntOf(70000)})
+	b, err := Marshal(l, TupleAsArray(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // later decodes must not touch the first result
+		if _, err := Unmarshal(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := first.(pyval.List)
+	for i, v := range l[:len(intList())] {
+		g, ok := got[i].(pyval.Int)
+		if !ok || got[i] != v || g != v.(pyval.Int) || pyval.Repr(g) != pyval.Repr(v) {
+			t.Fatalf("item %d: got %#v, want %#v", i, got[i], v)
+		}
+	}
+	if pyval.Repr(got[len(got)-2]) != "{'k': -1000, 'u': 1099511627776}" || pyval.Repr(got[len(got)-1]) != "[70000]" {
+		t.Errorf("tail %s", pyval.Repr(got[len(got)-2:]))
+	}
+	// Chunks, not one allocation per int.
+	dec := NewDecoder()
+	allocs := testing.AllocsPerRun(20, func() { _, _ = dec.Decode(b) })
+	if allocs > 60 {
+		t.Errorf("decoding %d ints allocates %v times", len(l), allocs)
+	}
+	// A short message gets a chunk sized by its input.
+	one, _ := Marshal(pyval.IntOf(1 << 40))
+	if allocs := testing.AllocsPerRun(20, func() { _, _ = dec.Decode(one) }); allocs > 1 {
+		t.Errorf("one int allocates %v times", allocs)
+	}
+}
