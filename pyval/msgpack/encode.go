@@ -113,7 +113,7 @@ func (e *Encoder) append(dst []byte, v pyval.Value, depth int) ([]byte, error) {
 		// Beyond msgpack's range Python's packer hands the int to default=
 		// once, and raises OverflowError without one.
 		if e.hook == nil {
-			return dst, fmt.Errorf("%w: int of %d bits", ErrIntOverflow, x.BitLen())
+			return dst, intOverflow(x)
 		}
 	case pyval.Float:
 		if e.singleFloat {
@@ -163,6 +163,14 @@ func (e *Encoder) append(dst []byte, v pyval.Value, depth int) ([]byte, error) {
 		return dst, fmt.Errorf("%w: cannot encode %s", ErrUnsupportedType, v.Kind())
 	}
 	return e.hook(dst, v, SubEncoder{e: e, depth: depth})
+}
+
+// intOverflow is the error for an Int beyond msgpack's range; kept out of
+// line so that the hot encoding switch stays small.
+//
+//go:noinline
+func intOverflow(i pyval.Int) error {
+	return fmt.Errorf("%w: int of %d bits", ErrIntOverflow, i.BitLen())
 }
 
 func (e *Encoder) appendArray(dst []byte, l []pyval.Value, depth int) ([]byte, error) {
