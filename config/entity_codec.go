@@ -339,7 +339,11 @@ func fromPy(v pyval.Value, rv reflect.Value, field string) error {
 		case pyval.Float:
 			rv.SetFloat(float64(x))
 		case pyval.Int:
-			rv.SetFloat(x.Float64())
+			f, err := x.Float()
+			if err != nil {
+				return decodeErr(field, "int of %d bits too large for a float", x.BitLen())
+			}
+			rv.SetFloat(f)
 		default:
 			return decodeErr(field, "want a float, got %s", kindName(v))
 		}

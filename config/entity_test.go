@@ -759,6 +759,18 @@ func TestEntityDecodeErrors(t *testing.T) {
 			t.Errorf("%s: err %v, want a DecodeError naming %s", c.stored, err, c.field)
 		}
 	}
+	// Big ints are exact in the stored JSON; a Go field that cannot hold
+	// one is a decode error, never a wrapped or infinite value.
+	var eb ExecutionBlock
+	for _, s := range []string{`{"key": "eb-a-20240101-1", "max_length": 1` + strings.Repeat("0", 400) + `}`} {
+		if err := DecodeEntityJSON([]byte(s), &eb); !errors.Is(err, ErrDecode) || !strings.Contains(err.Error(), "max_length") {
+			t.Errorf("%.60s: %v", s, err)
+		}
+	}
+	var o ownerModel
+	if err := DecodeEntityJSON([]byte(`{"pid": 18446744073709551616}`), &o); !errors.Is(err, ErrDecode) || !strings.Contains(err.Error(), "pid") {
+		t.Errorf("pid 2**64: %v", err)
+	}
 	var f Flow
 	for _, s := range []string{`{"sink": {"host": "x"}}`, `{"sink": 3}`, `{"sources": [{"uri": 5}]}`, `{"sink": {"kind": "data-product", "data_dir": 1}}`} {
 		if err := DecodeEntityJSON([]byte(s), &f); !errors.Is(err, ErrDecode) {

@@ -1,15 +1,19 @@
 package pyval
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // AsFloat64 returns v as a float64 if it is a real number: Float, Int,
-// Bool, a numeric numpy scalar, or a one-element real array.
+// Bool, a numeric numpy scalar, or a one-element real array. An Int too
+// large for a float64 fails with ErrOverflow, as Python's float(i).
 func AsFloat64(v Value) (float64, error) {
 	switch x := v.(type) {
 	case Float:
 		return float64(x), nil
 	case Int:
-		return x.Float64(), nil
+		return x.Float()
 	case Bool:
 		if x {
 			return 1, nil
@@ -71,6 +75,9 @@ func AsComplex128(v Value) (complex128, error) {
 	}
 	f, err := AsFloat64(v)
 	if err != nil {
+		if errors.Is(err, ErrOverflow) {
+			return 0, err
+		}
 		return 0, typeErr(v, "complex")
 	}
 	return complex(f, 0), nil

@@ -218,18 +218,23 @@ func hashKey(sb *strings.Builder, v Value) error {
 
 func hashInt(sb *strings.Builder, i Int) {
 	sb.WriteByte('i')
-	sb.WriteString(i.String())
+	if i.IsBig() {
+		// The magnitude bytes are canonical and cheaper than decimal.
+		if i.Negative() {
+			sb.WriteByte('-')
+		}
+		hashBlob(sb, 'm', string(i.Bytes()))
+		return
+	}
+	var b [24]byte
+	sb.Write(i.AppendDecimal(b[:0]))
 	sb.WriteByte(';')
 }
 
 func hashFloat(sb *strings.Builder, f float64) {
 	// Integral floats equal to an Int must share its key.
-	if f == math.Trunc(f) && f >= -9223372036854775808.0 && f < 18446744073709551616.0 {
-		if f < 0 {
-			hashInt(sb, IntOf(int64(f)))
-		} else {
-			hashInt(sb, UintOf(uint64(f)))
-		}
+	if i, ok := IntFromFloat(f); ok {
+		hashInt(sb, i)
 		return
 	}
 	if math.IsNaN(f) {

@@ -174,11 +174,10 @@ func number(v Value) (num, bool) {
 }
 
 func floatNum(re, im float64) num {
-	if im == 0 && re == math.Trunc(re) && re >= -9223372036854775808.0 && re < 18446744073709551616.0 {
-		if re < 0 {
-			return num{isInt: true, i: IntOf(int64(re))}
+	if im == 0 {
+		if i, ok := IntFromFloat(re); ok {
+			return num{isInt: true, i: i}
 		}
-		return num{isInt: true, i: UintOf(uint64(re))}
 	}
 	if math.IsNaN(re) || math.IsNaN(im) {
 		// A NaN must compare unequal even to itself; give each a unique

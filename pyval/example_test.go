@@ -3,6 +3,7 @@ package pyval_test
 import (
 	"errors"
 	"fmt"
+	"math/big"
 
 	"github.com/sdpkit/sdpkit/pyval"
 )
@@ -67,4 +68,24 @@ func ExampleRepr() {
 	fmt.Println(pyval.Repr(v))
 	// Output:
 	// (1, "it's", b'\x00', (1-2j), 1e+16)
+}
+
+func ExampleInt() {
+	// Ints of any size are exact; the 64-bit range is held inline.
+	small := pyval.IntOf(-5)
+	p64, _ := pyval.ParseInt("18446744073709551616") // 2**64
+	fmt.Println(small, small.IsBig(), p64, p64.IsBig())
+	_, fits := p64.Uint64()
+	fmt.Println("fits uint64:", fits, "bits:", p64.BitLen())
+	// == is numeric equality, and Python's int/float rules hold.
+	fmt.Println(p64 == pyval.IntFromBig(p64.Big()), pyval.Equal(p64, pyval.Float(1<<64)))
+	// float(i) fails for ints beyond float64's range, as in Python.
+	huge := pyval.IntFromBig(new(big.Int).Lsh(p64.Big(), 1000))
+	_, err := huge.Float()
+	fmt.Println(errors.Is(err, pyval.ErrOverflow))
+	// Output:
+	// -5 false 18446744073709551616 true
+	// fits uint64: false bits: 65
+	// true true
+	// true
 }

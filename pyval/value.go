@@ -15,9 +15,6 @@
 package pyval
 
 import (
-	"fmt"
-	"math"
-	"math/big"
 	"strconv"
 	"unicode/utf8"
 )
@@ -122,108 +119,6 @@ func (*Dict) isValue()     {}
 func (*NDArray) isValue()  {}
 func (*Scalar) isValue()   {}
 func (Timestamp) isValue() {}
-
-// Int is a Python int in the range msgpack can carry: -2^63 … 2^64-1.
-// The zero value is 0.
-type Int struct {
-	neg bool   // value is -mag
-	mag uint64 // magnitude; mag > 0 when neg
-}
-
-// IntOf returns the Int for a signed value.
-func IntOf(v int64) Int {
-	if v < 0 {
-		return Int{neg: true, mag: uint64(-(v + 1)) + 1}
-	}
-	return Int{mag: uint64(v)}
-}
-
-// UintOf returns the Int for an unsigned value.
-func UintOf(v uint64) Int { return Int{mag: v} }
-
-// ParseInt parses a decimal integer in the range -2^63 … 2^64-1.
-func ParseInt(s string) (Int, error) {
-	if len(s) > 0 && s[0] == '-' {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return Int{}, fmt.Errorf("pyval: int %q out of range -2**63 … 2**64-1: %w", s, err)
-		}
-		return IntOf(v), nil
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return Int{}, fmt.Errorf("pyval: int %q out of range -2**63 … 2**64-1: %w", s, err)
-	}
-	return UintOf(v), nil
-}
-
-// IntFromBig converts a big.Int, failing outside -2^63 … 2^64-1.
-func IntFromBig(b *big.Int) (Int, error) {
-	if b.IsInt64() {
-		return IntOf(b.Int64()), nil
-	}
-	if b.IsUint64() {
-		return UintOf(b.Uint64()), nil
-	}
-	return Int{}, fmt.Errorf("pyval: int %s out of range -2**63 … 2**64-1", b.String())
-}
-
-// Negative reports whether i < 0.
-func (i Int) Negative() bool { return i.neg }
-
-// Int64 returns i as an int64 and whether it fits.
-func (i Int) Int64() (int64, bool) {
-	if i.neg {
-		return -int64(i.mag-1) - 1, true
-	}
-	if i.mag > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(i.mag), true
-}
-
-// Uint64 returns i as a uint64 and whether it fits (i >= 0).
-func (i Int) Uint64() (uint64, bool) { return i.mag, !i.neg }
-
-// Float64 returns the nearest float64, as Python's float(i).
-func (i Int) Float64() float64 {
-	if i.neg {
-		return -float64(i.mag)
-	}
-	return float64(i.mag)
-}
-
-// Big returns i as a big.Int.
-func (i Int) Big() *big.Int {
-	b := new(big.Int).SetUint64(i.mag)
-	if i.neg {
-		b.Neg(b)
-	}
-	return b
-}
-
-// String returns the decimal form.
-func (i Int) String() string {
-	if i.neg {
-		return "-" + strconv.FormatUint(i.mag, 10)
-	}
-	return strconv.FormatUint(i.mag, 10)
-}
-
-// Cmp compares i and j: -1, 0 or +1.
-func (i Int) Cmp(j Int) int {
-	switch {
-	case i.neg && !j.neg:
-		return -1
-	case !i.neg && j.neg:
-		return 1
-	case i.mag == j.mag:
-		return 0
-	case (i.mag < j.mag) != i.neg:
-		return -1
-	}
-	return 1
-}
 
 // ValidUTF8 reports whether s can be encoded as Python would (Python
 // refuses strings with lone surrogates, which Go holds as invalid UTF-8).

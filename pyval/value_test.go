@@ -3,7 +3,6 @@ package pyval
 import (
 	"errors"
 	"math"
-	"math/big"
 	"testing"
 )
 
@@ -22,77 +21,6 @@ func TestKindString(t *testing.T) {
 	for i, v := range kinds {
 		if v.Kind() != KindBytes+Kind(i) {
 			t.Errorf("%T: kind %v", v, v.Kind())
-		}
-	}
-}
-
-func TestInt(t *testing.T) {
-	cases := []struct {
-		s       string
-		i64     int64
-		fitsI64 bool
-		u64     uint64
-		fitsU64 bool
-		f       float64
-	}{
-		{"0", 0, true, 0, true, 0},
-		{"-1", -1, true, 0, false, -1},
-		{"9223372036854775807", math.MaxInt64, true, math.MaxInt64, true, 9223372036854775807},
-		{"9223372036854775808", 0, false, 1 << 63, true, 9223372036854775808},
-		{"18446744073709551615", 0, false, math.MaxUint64, true, 18446744073709551615},
-		{"-9223372036854775808", math.MinInt64, true, 0, false, -9223372036854775808},
-	}
-	for _, c := range cases {
-		i, err := ParseInt(c.s)
-		if err != nil {
-			t.Fatalf("ParseInt(%q): %v", c.s, err)
-		}
-		if i.String() != c.s || i.Big().String() != c.s {
-			t.Errorf("ParseInt(%q) prints as %s / %s", c.s, i, i.Big())
-		}
-		if v, ok := i.Int64(); ok != c.fitsI64 || (ok && v != c.i64) {
-			t.Errorf("%s.Int64() = %d, %v", c.s, v, ok)
-		}
-		if v, ok := i.Uint64(); ok != c.fitsU64 || (ok && v != c.u64) {
-			t.Errorf("%s.Uint64() = %d, %v", c.s, v, ok)
-		}
-		if i.Float64() != c.f {
-			t.Errorf("%s.Float64() = %v", c.s, i.Float64())
-		}
-		if i.Negative() != (c.s[0] == '-') {
-			t.Errorf("%s.Negative() = %v", c.s, i.Negative())
-		}
-		b, _ := new(big.Int).SetString(c.s, 10)
-		if j, err := IntFromBig(b); err != nil || j != i {
-			t.Errorf("IntFromBig(%s) = %v, %v", c.s, j, err)
-		}
-	}
-	for _, s := range []string{"18446744073709551616", "-9223372036854775809", "", "1.5", "0x10", "+-1", "1e3"} {
-		if _, err := ParseInt(s); err == nil {
-			t.Errorf("ParseInt(%q) succeeded", s)
-		}
-	}
-	if _, err := IntFromBig(new(big.Int).Lsh(big.NewInt(1), 64)); err == nil {
-		t.Error("IntFromBig(2**64) succeeded")
-	}
-	if IntOf(math.MinInt64) != (Int{neg: true, mag: 1 << 63}) || IntOf(5) != UintOf(5) || (Int{}) != IntOf(0) {
-		t.Error("IntOf/UintOf representation")
-	}
-}
-
-func TestIntCmp(t *testing.T) {
-	ordered := []Int{IntOf(math.MinInt64), IntOf(-2), IntOf(-1), IntOf(0), IntOf(1), UintOf(math.MaxInt64), UintOf(1 << 63), UintOf(math.MaxUint64)}
-	for i, a := range ordered {
-		for j, b := range ordered {
-			want := 0
-			if i < j {
-				want = -1
-			} else if i > j {
-				want = 1
-			}
-			if got := a.Cmp(b); got != want {
-				t.Errorf("%s.Cmp(%s) = %d, want %d", a, b, got, want)
-			}
 		}
 	}
 }

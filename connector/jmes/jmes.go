@@ -174,6 +174,9 @@ func (c *converter) toJSON(v pyval.Value) (any, error) {
 	case pyval.Bool:
 		return bool(x), nil
 	case pyval.Int:
+		// JMESPath numbers are float64 here: an int beyond 2**53 is
+		// compared rounded, one beyond float64's range as ±Inf; an int
+		// returned unchanged comes back exact through origins.
 		return x.Float64(), nil
 	case pyval.Float:
 		return float64(x), nil

@@ -358,3 +358,48 @@ func TestTextErrors(t *testing.T) {
 		t.Errorf("utf-8 int: %v", err)
 	}
 }
+
+// TestBigInts: ints beyond -2**63 … 2**64-1 travel exactly where Python's
+// encoding carries them (json, python) and fail clearly where it raises
+// (msgpack and msgpack_numpy: OverflowError; npy: an object array).
+func TestBigInts(t *testing.T) {
+	var ints []pyval.Value
+	for _, s := range []string{"18446744073709551616", "-9223372036854775809", "-1" + strings.Repeat("0", 50)} {
+		i, err := pyval.ParseInt(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ints = append(ints, i, pyval.List{pyval.IntOf(1), pyval.StrDict("k", i)})
+	}
+	for _, v := range ints {
+		for _, c := range []Codec{JSONCodec{}, PythonCodec{}} {
+			b, err := c.Encode(v)
+			if err != nil {
+				t.Errorf("%s: Encode(%s): %v", c.Name(), pyval.Repr(v), err)
+				continue
+			}
+			back, err := c.Decode(b)
+			if err != nil || !pyval.Equal(back, v) {
+				t.Errorf("%s: %s came back as %v, %v", c.Name(), pyval.Repr(v), back, err)
+			}
+		}
+		for _, c := range []Codec{MsgpackCodec{}, MsgpackNumpyCodec{}} {
+			if _, err := c.Encode(v); !errors.Is(err, ErrUnsupported) || !errors.Is(err, msgpack.ErrIntOverflow) {
+				t.Errorf("%s: Encode(%s): %v; want ErrUnsupported, msgpack.ErrIntOverflow", c.Name(), pyval.Repr(v), err)
+			}
+		}
+		if _, ok := v.(pyval.Int); ok {
+			if _, err := (NPYCodec{}).Encode(v); !errors.Is(err, ErrObjectArray) {
+				t.Errorf("npy: Encode(%s): %v; want ErrObjectArray", pyval.Repr(v), err)
+			}
+		}
+	}
+	// The edges of the 64-bit range still encode natively.
+	for _, v := range []pyval.Value{pyval.UintOf(math.MaxUint64), pyval.IntOf(math.MinInt64)} {
+		for _, c := range []Codec{MsgpackCodec{}, MsgpackNumpyCodec{}, NPYCodec{}} {
+			if _, err := c.Encode(v); err != nil {
+				t.Errorf("%s: Encode(%s): %v", c.Name(), pyval.Repr(v), err)
+			}
+		}
+	}
+}

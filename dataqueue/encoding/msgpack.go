@@ -17,8 +17,9 @@ import (
 // ska-sdp-dataqueues has no "msgpack" encoding; this codec is the base of
 // msgpack_numpy without the numpy extension, for topics written with plain
 // msgpack.packb. Arrays, numpy scalars and complex numbers are refused with
-// ErrUnsupported, as Python raises TypeError. Decoded bytes alias the
-// input.
+// ErrUnsupported, as Python raises TypeError, and so are ints outside
+// -2**63 … 2**64-1 (also wrapping msgpack.ErrIntOverflow; Python's
+// OverflowError). Decoded bytes alias the input.
 type MsgpackCodec struct {
 	// AllowAnyMapKey accepts map keys other than str and bytes on decode,
 	// as unpackb(strict_map_key=False).
@@ -68,7 +69,7 @@ func msgpackEncodeErr(name string, err error) error {
 	switch {
 	case errors.Is(err, ErrUnsupported), errors.Is(err, ErrDatetimeArray), errors.Is(err, ErrObjectArray), errors.Is(err, ErrUnicode):
 		return fmt.Errorf("encoding %s: %w", name, err)
-	case errors.Is(err, msgpack.ErrUnsupportedType):
+	case errors.Is(err, msgpack.ErrUnsupportedType), errors.Is(err, msgpack.ErrIntOverflow):
 		return fmt.Errorf("%w: encoding %s: %w", ErrUnsupported, name, err)
 	case errors.Is(err, msgpack.ErrInvalidUTF8):
 		return fmt.Errorf("%w: encoding %s: %w", ErrUnicode, name, err)

@@ -26,6 +26,9 @@ import (
 //     ErrUnsupported, as Python raises TypeError.
 //   - pyval.Complex: {complex: true, data: repr text such as "(1+2j)"}.
 //
+// An int outside -2**63 … 2**64-1 fails with ErrUnsupported wrapping
+// msgpack.ErrIntOverflow (Python's OverflowError).
+//
 // Object arrays are refused (ErrObjectArray) both ways: Python pickles
 // them. Python also fails on C-contiguous datetime64/timedelta64 arrays
 // (ErrDatetimeArray) while sending non-contiguous views of the same data;
@@ -157,6 +160,10 @@ func numpyHook(allowDatetime bool) msgpack.EncodeHook {
 			dst = append(dst, 0xc3)
 			dst = append(dst, keyData...)
 			return msgpack.AppendStr(dst, pyval.ComplexRepr(complex128(x)))
+		case pyval.Int:
+			// msgpack_numpy.encode returns an int unchanged, and the packer
+			// then raises OverflowError.
+			return dst, fmt.Errorf("%w: %w: int of %d bits", ErrUnsupported, msgpack.ErrIntOverflow, x.BitLen())
 		}
 		return dst, fmt.Errorf("%w: %w: can not serialize %s", ErrUnsupported, msgpack.ErrUnsupportedType, v.Kind())
 	}

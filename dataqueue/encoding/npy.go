@@ -18,7 +18,8 @@ import (
 //
 // Encode takes an *pyval.NDArray, or a value numpy.save turns into a 0-d
 // array: a numpy scalar (*pyval.Scalar) or a Python bool, int (int64, or
-// uint64 above 2**63-1), float, complex, str (<U) or bytes (|S). Lists and
+// uint64 above 2**63-1; wider ints would be object arrays and fail with
+// ErrObjectArray), float, complex, str (<U) or bytes (|S). Lists and
 // other containers are refused (ErrUnsupported): numpy would infer a dtype
 // for them, which is better made explicit by building an array. Object
 // arrays are refused both ways (ErrObjectArray).
@@ -90,8 +91,12 @@ func npyArray(v pyval.Value) (*pyval.NDArray, error) {
 		if i, ok := x.Int64(); ok {
 			return zeroD(pyval.ArrayOf([]int64{i})), nil
 		}
-		u, _ := x.Uint64()
-		return zeroD(pyval.ArrayOf([]uint64{u})), nil
+		if u, ok := x.Uint64(); ok {
+			return zeroD(pyval.ArrayOf([]uint64{u})), nil
+		}
+		// numpy.asarray makes an object array of a wider int, which
+		// numpy.save(allow_pickle=False) refuses.
+		return nil, fmt.Errorf("%w: encoding %s: int of %d bits needs an object array", ErrObjectArray, NPY, x.BitLen())
 	case pyval.Float:
 		return zeroD(pyval.ArrayOf([]float64{float64(x)})), nil
 	case pyval.Complex:

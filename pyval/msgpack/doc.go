@@ -22,7 +22,10 @@
 // Every other value (Tuple, Complex, *NDArray, *Scalar) goes to the
 // EncodeHook given with WithEncodeHook, as Python's packb(default=…) does;
 // without a hook such values fail with ErrUnsupportedType. TupleAsArray
-// makes tuples native arrays, as Python does without strict_types.
+// makes tuples native arrays, as Python does without strict_types. An Int
+// outside -2**63 … 2**64-1 has no msgpack form: it goes to the hook too,
+// as Python hands it to default=, and without a hook fails with
+// ErrIntOverflow (Python's OverflowError "Integer value out of range").
 //
 // Encoder.Append appends to a caller-owned buffer, so a hot path can reuse
 // one buffer and encode without allocating.

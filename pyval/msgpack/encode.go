@@ -107,8 +107,14 @@ func (e *Encoder) append(dst []byte, v pyval.Value, depth int) ([]byte, error) {
 		if u, ok := x.Uint64(); ok {
 			return appendUint(dst, u), nil
 		}
-		i, _ := x.Int64() // a negative Int always fits
-		return appendNegInt(dst, i), nil
+		if i, ok := x.Int64(); ok {
+			return appendNegInt(dst, i), nil
+		}
+		// Beyond msgpack's range Python's packer hands the int to default=
+		// once, and raises OverflowError without one.
+		if e.hook == nil {
+			return dst, intOverflow(x)
+		}
 	case pyval.Float:
 		if e.singleFloat {
 			return binary.BigEndian.AppendUint32(append(dst, 0xca), math.Float32bits(float32(x))), nil
@@ -157,6 +163,14 @@ func (e *Encoder) append(dst []byte, v pyval.Value, depth int) ([]byte, error) {
 		return dst, fmt.Errorf("%w: cannot encode %s", ErrUnsupportedType, v.Kind())
 	}
 	return e.hook(dst, v, SubEncoder{e: e, depth: depth})
+}
+
+// intOverflow is the error for an Int beyond msgpack's range; kept out of
+// line so that the hot encoding switch stays small.
+//
+//go:noinline
+func intOverflow(i pyval.Int) error {
+	return fmt.Errorf("%w: int of %d bits", ErrIntOverflow, i.BitLen())
 }
 
 func (e *Encoder) appendArray(dst []byte, l []pyval.Value, depth int) ([]byte, error) {

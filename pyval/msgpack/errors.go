@@ -12,6 +12,10 @@ var (
 	// surrogates cannot be encoded, and a msgpack str that is not UTF-8
 	// cannot be decoded with raw=False).
 	ErrInvalidUTF8 = errors.New("msgpack: invalid UTF-8 in str")
+	// ErrIntOverflow: an Int outside -2**63 … 2**64-1, which msgpack has no
+	// form for, and no EncodeHook took it (Python's OverflowError "Integer
+	// value out of range").
+	ErrIntOverflow = errors.New("msgpack: integer value out of range")
 	// ErrTooLarge: a str, bin, array, map or ext payload has 2^32 or more
 	// bytes or elements, beyond msgpack's 32-bit lengths.
 	ErrTooLarge = errors.New("msgpack: object too large")

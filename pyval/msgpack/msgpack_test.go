@@ -188,6 +188,10 @@ func TestEncodeErrors(t *testing.T) {
 		{pyval.Complex(1), ErrUnsupportedType},
 		{pyval.List{nil}, ErrUnsupportedType},
 		{pyval.Timestamp{Nanoseconds: 1e9}, ErrUnsupportedType},
+		// Python: OverflowError("Integer value out of range").
+		{bigInt(t, "18446744073709551616"), ErrIntOverflow},
+		{pyval.List{pyval.IntOf(1), bigInt(t, "-9223372036854775809")}, ErrIntOverflow},
+		{pyval.StrDict("k", bigInt(t, "1"+strings.Repeat("0", 40))), ErrIntOverflow},
 	}
 	for _, c := range cases {
 		dst := []byte("keep")
@@ -203,6 +207,42 @@ func TestEncodeErrors(t *testing.T) {
 	got, err := Marshal(pyval.Tuple{pyval.IntOf(1)}, TupleAsArray(true))
 	if err != nil || hex.EncodeToString(got) != "9101" {
 		t.Errorf("TupleAsArray: %x, %v", got, err)
+	}
+}
+
+func bigInt(t *testing.T, s string) pyval.Int {
+	t.Helper()
+	i, err := pyval.ParseInt(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i
+}
+
+// TestBigIntHook checks that an Int beyond msgpack's range goes to the
+// EncodeHook, as Python hands it to default=, and that the edges of the
+// range stay native.
+func TestBigIntHook(t *testing.T) {
+	var got []pyval.Value
+	enc := NewEncoder(WithEncodeHook(func(dst []byte, v pyval.Value, sub SubEncoder) ([]byte, error) {
+		got = append(got, v)
+		if i, ok := v.(pyval.Int); ok {
+			return sub.Append(dst, pyval.Str(i.String())) // as default=str would
+		}
+		return dst, ErrUnsupportedType
+	}))
+	v := pyval.List{pyval.UintOf(math.MaxUint64), pyval.IntOf(math.MinInt64), bigInt(t, "18446744073709551616"), bigInt(t, "-9223372036854775809")}
+	b, err := enc.Encode(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// packb([2**64-1, -2**63, 2**64, -2**63-1], default=str)
+	want := "94cfffffffffffffffffd38000000000000000b43138343436373434303733373039353531363136b42d39323233333732303336383534373735383039"
+	if hex.EncodeToString(b) != want {
+		t.Errorf("encoded %x\nwant    %s", b, want)
+	}
+	if len(got) != 2 || got[0] != v[2] || got[1] != v[3] {
+		t.Errorf("hook saw %v", got)
 	}
 }
 
@@ -578,5 +618,47 @@ func TestNestedExtErrorIsShort(t *testing.T) {
 	}
 	if len(err.Error()) > 200 || !strings.Contains(err.Error(), fmt.Sprintf("offset %d", len(b)-1)) {
 		t.Errorf("error message of %d bytes: %.300s", len(err.Error()), err)
+	}
+}
+
+// TestIntBoxing: the ints of one message share chunks (boxInt); each Value
+// must still be its own immutable Int, equal to a freshly made one, also
+// after later decodes and at every position of a chunk.
+func TestIntBoxing(t *testing.T) {
+	l := intList()
+	l = append(l, pyval.StrDict("k", pyval.IntOf(-1000), "u", pyval.UintOf(1<<40)), pyval.Tuple{pyval.IntOf(70000)})
+	b, err := Marshal(l, TupleAsArray(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := Unmarshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // later decodes must not touch the first result
+		if _, err := Unmarshal(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := first.(pyval.List)
+	for i, v := range l[:len(intList())] {
+		g, ok := got[i].(pyval.Int)
+		if !ok || got[i] != v || g != v.(pyval.Int) || pyval.Repr(g) != pyval.Repr(v) {
+			t.Fatalf("item %d: got %#v, want %#v", i, got[i], v)
+		}
+	}
+	if pyval.Repr(got[len(got)-2]) != "{'k': -1000, 'u': 1099511627776}" || pyval.Repr(got[len(got)-1]) != "[70000]" {
+		t.Errorf("tail %s", pyval.Repr(got[len(got)-2:]))
+	}
+	// Chunks, not one allocation per int.
+	dec := NewDecoder()
+	allocs := testing.AllocsPerRun(20, func() { _, _ = dec.Decode(b) })
+	if allocs > 60 {
+		t.Errorf("decoding %d ints allocates %v times", len(l), allocs)
+	}
+	// A short message gets a chunk sized by its input.
+	one, _ := Marshal(pyval.IntOf(1 << 40))
+	if allocs := testing.AllocsPerRun(20, func() { _, _ = dec.Decode(one) }); allocs > 1 {
+		t.Errorf("one int allocates %v times", allocs)
 	}
 }

@@ -39,12 +39,14 @@ func (n maxDepthOption) applyDecode(d *Decoder) { d.maxDepth = int(n) }
 func MaxDepth(n int) Option { return maxDepthOption(n) }
 
 // An EncodeHook encodes a value that has no native msgpack form (Tuple,
-// Complex, *NDArray, *Scalar; Tuple only without TupleAsArray), like the
-// default= function of Python's packb. It appends the encoding of v to dst
+// Complex, *NDArray, *Scalar, an Int outside -2**63 … 2**64-1; Tuple only
+// without TupleAsArray), like the default= function of Python's packb. It appends the encoding of v to dst
 // and returns the extended slice, usually through AppendExt or
 // AppendExtFunc. Nested values are encoded with sub, which keeps the
 // encoder's options and depth accounting. A hook that cannot encode v
-// should return an error wrapping ErrUnsupportedType.
+// should return an error wrapping ErrUnsupportedType, or for an Int one
+// wrapping ErrIntOverflow (what Python raises when default= returns the
+// int unchanged).
 type EncodeHook func(dst []byte, v pyval.Value, sub SubEncoder) ([]byte, error)
 
 // WithEncodeHook sets the hook for values without a native form.

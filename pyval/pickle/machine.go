@@ -307,11 +307,7 @@ func (m *machine) step(c byte) error {
 		if err != nil {
 			return err
 		}
-		v, ok := intFromLE(b)
-		if !ok {
-			return m.fail(ErrUnsupported, "int of %d bytes is outside -2**63 … 2**64-1", len(b))
-		}
-		return m.push(v)
+		return m.push(intFromLE(b))
 
 	case opFloat:
 		line, err := m.readLine()
@@ -661,7 +657,8 @@ func (m *machine) callPush(fn any, args []any) error {
 func (m *machine) parseInt(b []byte) (pyval.Int, error) {
 	v, tooBig, ok := parseDecimal(b)
 	if tooBig {
-		return pyval.Int{}, m.fail(ErrUnsupported, "int %.40s is outside -2**63 … 2**64-1", b)
+		// Python's int() raises ValueError here.
+		return pyval.Int{}, m.fail(ErrLimit, "int of %d characters exceeds the limit (%d digits) for integer string conversion", len(b), pyval.MaxIntDigits)
 	}
 	if !ok {
 		return pyval.Int{}, m.fail(ErrInvalid, "invalid int literal %.40q", b)
@@ -693,36 +690,44 @@ func clone(b []byte) []byte {
 	return append(make([]byte, 0, len(b)), b...)
 }
 
-// intFromLE decodes a little-endian two's-complement int (LONG1, LONG4),
-// reporting false if it does not fit pyval.Int.
-func intFromLE(b []byte) (pyval.Int, bool) {
+// intFromLE decodes a little-endian two's-complement int (LONG1, LONG4)
+// of any length.
+func intFromLE(b []byte) pyval.Int {
 	if len(b) == 0 {
-		return pyval.Int{}, true
+		return pyval.Int{}
 	}
 	neg := b[len(b)-1]&0x80 != 0
-	ext := byte(0)
-	if neg {
-		ext = 0xff
+	if len(b) <= 8 {
+		var u uint64
+		for i := len(b) - 1; i >= 0; i-- {
+			u = u<<8 | uint64(b[i])
+		}
+		if !neg {
+			return pyval.UintOf(u)
+		}
+		if len(b) < 8 {
+			u |= ^uint64(0) << (8 * len(b)) // sign-extend
+		}
+		return pyval.IntOf(int64(u))
 	}
-	// Bytes above the low eight must be pure sign extension.
-	for i := 8; i < len(b); i++ {
-		if b[i] != ext {
-			return pyval.Int{}, false
+	// The magnitude, big-endian: reversed, and for a negative value
+	// negated (inverted plus one).
+	mag := make([]byte, len(b))
+	for i, c := range b {
+		mag[len(b)-1-i] = c
+	}
+	if neg {
+		for i := range mag {
+			mag[i] = ^mag[i]
+		}
+		for i := len(mag) - 1; i >= 0; i-- {
+			mag[i]++
+			if mag[i] != 0 {
+				break
+			}
 		}
 	}
-	var u uint64
-	for i := min(len(b), 8) - 1; i >= 0; i-- {
-		u = u<<8 | uint64(b[i])
-	}
-	if !neg {
-		return pyval.UintOf(u), true
-	}
-	if len(b) < 8 {
-		u |= ^uint64(0) << (8 * len(b)) // sign-extend
-	} else if u>>63 == 0 {
-		return pyval.Int{}, false // below -2**63
-	}
-	return pyval.IntOf(int64(u)), true
+	return pyval.IntFromBytes(neg, mag)
 }
 
 // asString returns a str (or Python 2 str) argument as a Go string.

@@ -47,8 +47,9 @@
 //
 // # Differences from Python
 //
-// Ints outside -2**63 … 2**64-1 cannot be held by pyval.Int and fail with
-// ErrUnsupported. A str is held in a pyval.Str as Python's surrogateescape
+// Ints of any size are decoded exactly (LONG1 and LONG4 of any length); a
+// protocol-0 INT or LONG of more than pyval.MaxIntDigits digits fails with
+// ErrLimit, as Python's int() raises ValueError for it. A str is held in a pyval.Str as Python's surrogateescape
 // would encode it: a lone surrogate U+DC80…U+DCFF becomes the byte it
 // escapes, and other lone surrogates fail with ErrUnsupported. Recursive
 // structures (a list containing itself) fail with
@@ -75,7 +76,7 @@ var (
 	ErrInvalid = errors.New("pickle: invalid pickle data")
 	// ErrUnsupported reports a well-formed pickle whose content this
 	// package will not or cannot load: a global outside the allow-list, a
-	// set, an object array, an int beyond pyval.Int's range, ….
+	// set, an object array, ….
 	ErrUnsupported = errors.New("pickle: unsupported pickle content")
 	// ErrLimit reports input that exceeds one of the decoder's resource
 	// bounds (stack, memo, nesting depth, decoded value size).

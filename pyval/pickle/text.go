@@ -15,7 +15,8 @@ import (
 // them the way CPython's unpickler does.
 
 // parseDecimal parses an optionally signed decimal integer. tooBig reports
-// a well-formed integer outside pyval.Int's range.
+// a well-formed integer of more than pyval.MaxIntDigits digits, which
+// Python's int() refuses.
 func parseDecimal(b []byte) (v pyval.Int, tooBig, ok bool) {
 	s := string(b)
 	digits := strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")

@@ -187,13 +187,17 @@ func (d *decoder) number() (pyval.Value, error) {
 	text := string(d.data[start:p])
 	if !isFloat {
 		i, err := pyval.ParseInt(text)
-		if err == nil {
+		if err != nil {
+			// Only the digit limit can fail: the text is a valid integer.
+			return nil, d.errorf(start, ErrRange, "integer %s exceeds the limit (%d digits) for integer string conversion", abbreviate(text), pyval.MaxIntDigits)
+		}
+		if i.IsBig() && d.o.bigFloat {
+			f, _ := i.Float()
 			d.pos = p
-			return i, nil
+			return pyval.Float(f), nil
 		}
-		if !d.o.bigFloat {
-			return nil, d.errorf(start, ErrRange, "integer %s is outside -2**63 … 2**64-1", abbreviate(text))
-		}
+		d.pos = p
+		return i, nil
 	}
 	// Python's float() rounds huge values to ±inf and tiny ones to 0, and
 	// so does ParseFloat apart from reporting ErrRange, which is ignored.

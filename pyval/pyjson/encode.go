@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 
@@ -56,6 +57,9 @@ func (e *encoder) value(v pyval.Value, depth int) error {
 	case pyval.Str:
 		return e.str(string(x))
 	case pyval.Int:
+		if x.IsBig() {
+			return e.bigInt(x)
+		}
 		e.buf = appendInt(e.buf, x)
 	case pyval.Float:
 		return e.float(float64(x))
@@ -171,6 +175,30 @@ func appendInt(b []byte, i pyval.Int) []byte {
 	}
 	u, _ := i.Uint64()
 	return strconv.AppendUint(b, u, 10)
+}
+
+// bigInt writes an int outside the 64-bit range, which Python writes
+// exactly up to its int-to-str digit limit.
+func (e *encoder) bigInt(i pyval.Int) error {
+	s, err := bigIntText(i)
+	if err != nil {
+		return err
+	}
+	e.buf = append(e.buf, s...)
+	return nil
+}
+
+func bigIntText(i pyval.Int) (string, error) {
+	// 10**4300 has 14285 bits: far longer ints fail before the costly
+	// formatting.
+	s := ""
+	if i.BitLen() <= 14400 {
+		s = i.String()
+	}
+	if digits := strings.TrimPrefix(s, "-"); s == "" || len(digits) > pyval.MaxIntDigits {
+		return "", fmt.Errorf("%w: int of %d bits exceeds the limit (%d digits) for integer string conversion", ErrRange, i.BitLen(), pyval.MaxIntDigits)
+	}
+	return s, nil
 }
 
 func (e *encoder) float(f float64) error {
@@ -336,7 +364,8 @@ func (e *encoder) keyText(k pyval.Value) (string, bool, error) {
 	case pyval.NoneType:
 		return "null", true, nil
 	case pyval.Int:
-		return x.String(), true, nil
+		s, err := bigIntText(x)
+		return s, err == nil, err
 	}
 	if e.o.skipKeys {
 		return "", false, nil

@@ -37,9 +37,10 @@
 // (a repeated key keeps its first position and takes its last value, as a
 // Python dict does), integers without fraction or exponent become pyval.Int,
 // every other number a pyval.Float (so 21600.0 stays a float), and the
-// non-standard tokens NaN, Infinity and -Infinity are accepted. pyval.Int
-// holds -2**63 … 2**64-1; a larger integer fails with ErrRange unless
-// BigIntsAsFloat is given (Python would keep it exact). A string escape
+// non-standard tokens NaN, Infinity and -Infinity are accepted. Integers
+// of any size stay exact, as in Python (pyval.Int holds them all); one of
+// more than pyval.MaxIntDigits (4300) digits fails with ErrRange, as
+// Python's json.loads raises ValueError. A string escape
 // that leaves a lone surrogate fails with ErrSurrogate, because a pyval.Str
 // must be valid UTF-8. Errors are *SyntaxError values naming the line,
 // column and byte offset.
@@ -82,8 +83,9 @@ var (
 	ErrDepth = errors.New("pyjson: nested too deeply")
 	// ErrSyntax means the input is not JSON (or YAML) as Python reads it.
 	ErrSyntax = errors.New("pyjson: syntax error")
-	// ErrRange means an integer is outside -2**63 … 2**64-1, which pyval.Int
-	// cannot hold.
+	// ErrRange means an integer has more decimal digits than
+	// pyval.MaxIntDigits (Python's ValueError "Exceeds the limit (4300
+	// digits) for integer string conversion"), in either direction.
 	ErrRange = errors.New("pyjson: integer out of range")
 	// ErrTooLarge means a YAML document's aliases expand to far more values
 	// than the document holds (a "billion laughs" document).
@@ -205,7 +207,9 @@ func Default(f func(pyval.Value) (pyval.Value, error)) Option {
 func MaxDepth(n int) Option { return func(o *options) { o.maxDepth = n } }
 
 // BigIntsAsFloat makes Unmarshal and FromYAML return an integer outside
-// pyval.Int's range -2**63 … 2**64-1 as the nearest Float instead of
-// failing with ErrRange. Python keeps such integers exact, so re-encoding
-// then differs from Python. Decoding only.
+// -2**63 … 2**64-1 as the nearest Float (±Inf if it is too large for a
+// float64) instead of an exact pyval.Int, for callers that need every
+// number to fit a machine type. Python keeps such integers exact, so
+// re-encoding then differs from Python. It does not lift the
+// pyval.MaxIntDigits limit. Decoding only.
 func BigIntsAsFloat() Option { return func(o *options) { o.bigFloat = true } }

@@ -51,8 +51,10 @@ import (
 //     (64 per input byte plus about a million) fails with ErrTooLarge,
 //     where Python would build it and then take for ever to encode it.
 //
-// Integers outside -2**63 … 2**64-1 fail with ErrRange unless
-// BigIntsAsFloat is given. Options: MaxDepth, BigIntsAsFloat.
+// Integers of any size are kept exact, as in Python (BigIntsAsFloat turns
+// those outside -2**63 … 2**64-1 into the nearest Float); decimal integers
+// of more than pyval.MaxIntDigits digits fail with ErrRange, as PyYAML's
+// int() raises ValueError. Options: MaxDepth, BigIntsAsFloat.
 func FromYAML(data []byte, opts ...Option) (v pyval.Value, err error) {
 	o := newOptions(opts)
 	defer func() {
@@ -384,6 +386,11 @@ func (b *yamlBuilder) yamlInt(n *yaml.Node, s string) (pyval.Value, error) {
 	case strings.HasPrefix(t, "0"):
 		_, ok = z.SetString(t[1:], 8)
 	case strings.Contains(t, ":"):
+		if len(t) > pyval.MaxIntDigits {
+			// Python would take quadratic time here; nobody writes such a
+			// base-60 number.
+			return nil, yamlErr(n, ErrRange, "sexagesimal int of %d characters exceeds the limit of %d", len(t), pyval.MaxIntDigits)
+		}
 		for part := range strings.SplitSeq(t, ":") {
 			p, err := strconv.ParseUint(part, 10, 64)
 			if err != nil {
@@ -394,6 +401,10 @@ func (b *yamlBuilder) yamlInt(n *yaml.Node, s string) (pyval.Value, error) {
 			z.Add(z, new(big.Int).SetUint64(p))
 		}
 	default:
+		if len(t) > pyval.MaxIntDigits {
+			// PyYAML's int(value) raises ValueError here.
+			return nil, yamlErr(n, ErrRange, "integer of %d digits exceeds the limit (%d digits) for integer string conversion", len(t), pyval.MaxIntDigits)
+		}
 		_, ok = z.SetString(t, 10)
 	}
 	if !ok {
@@ -402,13 +413,10 @@ func (b *yamlBuilder) yamlInt(n *yaml.Node, s string) (pyval.Value, error) {
 	if neg {
 		z.Neg(z)
 	}
-	i, err := pyval.IntFromBig(z)
-	if err != nil {
-		if b.o.bigFloat {
-			f, _ := new(big.Float).SetInt(z).Float64()
-			return pyval.Float(f), nil
-		}
-		return nil, yamlErr(n, ErrRange, "integer %s is outside -2**63 … 2**64-1", abbreviate(z.String()))
+	i := pyval.IntFromBig(z)
+	if i.IsBig() && b.o.bigFloat {
+		f, _ := i.Float()
+		return pyval.Float(f), nil
 	}
 	return i, nil
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sdpkit/sdpkit/pyval"
 )
 
 type tokKind int
@@ -295,6 +297,11 @@ func (lx *lexer) number() (token, error) {
 	}
 	if strings.Trim(clean, "0") != "" && clean[0] == '0' {
 		return token{}, lx.errorf(start, ErrSyntax, "leading zeros in decimal integer literals are not permitted (use 0o for octal): %q", text)
+	}
+	if len(clean) > pyval.MaxIntDigits {
+		// Python's compiler refuses these too, and decimal conversion of
+		// longer ones costs quadratic time.
+		return token{}, lx.errorf(start, ErrRange, "int literal of %d digits exceeds the limit (%d digits) for integer string conversion", len(clean), pyval.MaxIntDigits)
 	}
 	b, ok := new(big.Int).SetString(clean, 10)
 	if !ok {

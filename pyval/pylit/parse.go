@@ -373,11 +373,7 @@ func (p *parser) constant(n *node) (pyval.Value, error) {
 }
 
 func (p *parser) intValue(off int, b *big.Int) (pyval.Value, error) {
-	i, err := pyval.IntFromBig(b)
-	if err != nil {
-		return nil, p.errorf(off, ErrRange, "int out of range -2**63 … 2**64-1")
-	}
-	return i, nil
+	return pyval.IntFromBig(b), nil
 }
 
 // realOperand evaluates the left side of real ± imaginary: an int or float,

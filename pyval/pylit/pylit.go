@@ -7,8 +7,8 @@
 //
 //   - None, True, False;
 //   - ints in decimal, hex (0x), octal (0o) and binary (0b), with single
-//     underscores between digits, optionally negated; the result must fit
-//     pyval.Int (-2**63 … 2**64-1);
+//     underscores between digits, optionally negated, of any size (decimal
+//     ones up to pyval.MaxIntDigits digits, as Python's compiler);
 //   - floats (1.5, 1., .5, 1e-5, 1_000.5); inf and nan are not literals in
 //     Python and are refused, but a literal too large for a float64 gives
 //     inf, as in Python;
@@ -53,8 +53,9 @@ var (
 	// represent (a set, Ellipsis, a \N{…} escape, a lone surrogate) or a
 	// Python expression that ast.literal_eval refuses (f-strings, calls).
 	ErrUnsupported = errors.New("unsupported Python literal")
-	// ErrRange means an int literal is outside -2**63 … 2**64-1, or an int
-	// is too large to convert to float in a complex expression.
+	// ErrRange means a decimal int literal has more than
+	// pyval.MaxIntDigits digits, or an int is too large to convert to float
+	// in a complex expression.
 	ErrRange = errors.New("number out of range")
 	// ErrDepth means the literal nests more than MaxDepth levels.
 	ErrDepth = errors.New("literal nested too deeply")

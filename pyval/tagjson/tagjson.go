@@ -4,7 +4,7 @@
 // object naming its Python type:
 //
 //	null, true, false                 None, True, False
-//	{"int": "123"}                    int (decimal string: values reach 2**64-1)
+//	{"int": "123"}                    int (decimal string, any size: exact)
 //	{"float": "1.5"}                  float, as Python's repr ("inf", "nan", "-0.0")
 //	{"complex": [<float>, <float>]}   complex (real, imaginary)
 //	{"str": "text"}                   str

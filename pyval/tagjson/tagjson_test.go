@@ -58,7 +58,8 @@ func TestVectorRoundTrip(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	cases := []struct{ in, want string }{
-		{`{"int": "18446744073709551616"}`, "$.int"},
+		{`{"int": "1` + strings.Repeat("0", pyval.MaxIntDigits) + `"}`, "$.int"},
+		{`{"int": "+1"}`, "$.int"},
 		{`{"float": "x"}`, "bad float"},
 		{`{"bytes": "0"}`, "bad hex"},
 		{`{"a": 1, "b": 2}`, "exactly one key"},
@@ -87,6 +88,34 @@ func TestPlainJSON(t *testing.T) {
 	}
 	if _, ok := v.(pyval.List)[0].(pyval.Int); !ok {
 		t.Errorf("1 parsed as %T, want Int", v.(pyval.List)[0])
+	}
+}
+
+// TestBigInts checks that ints of any size survive Parse and Render
+// exactly, tagged or as bare JSON numbers.
+func TestBigInts(t *testing.T) {
+	texts := []string{"18446744073709551616", "-9223372036854775809", "-1" + strings.Repeat("0", 100), strings.Repeat("9", pyval.MaxIntDigits)}
+	for _, s := range texts {
+		want, err := pyval.ParseInt(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range []string{`{"int": "` + s + `"}`, s, "[" + s + "]"} {
+			v, err := tagjson.Parse([]byte(in))
+			if err != nil {
+				t.Fatalf("Parse(%.60s): %v", in, err)
+			}
+			if l, ok := v.(pyval.List); ok {
+				v = l[0]
+			}
+			if v != pyval.Value(want) {
+				t.Errorf("Parse(%.60s) = %.60s", in, pyval.Repr(v))
+			}
+		}
+		out, err := tagjson.Render(want)
+		if err != nil || string(out) != `{"int": "`+s+`"}` {
+			t.Errorf("Render(%.60s) = %.80s, %v", s, out, err)
+		}
 	}
 }
 

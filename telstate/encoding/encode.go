@@ -17,7 +17,8 @@ var encoder = msgpack.NewEncoder(msgpack.WithEncodeHook(encodeExt))
 
 // Encode returns the stored form of v: 0xFF followed by its msgpack
 // encoding. Values katsdptelstate cannot encode (object dtypes, invalid
-// UTF-8 strs, nil) fail with an error wrapping ErrEncode.
+// UTF-8 strs, ints outside -2**63 … 2**64-1, nil) fail with an error
+// wrapping ErrEncode; for such an int it also wraps msgpack.ErrIntOverflow.
 func Encode(v pyval.Value) ([]byte, error) {
 	if a, ok := v.(*pyval.NDArray); ok {
 		if out, ok := encodeArray(a); ok {
@@ -158,6 +159,10 @@ func encodeExt(dst []byte, v pyval.Value, sub msgpack.SubEncoder) ([]byte, error
 		}
 		dst = append(dst, x.Data[:size]...)
 		return msgpack.InsertExtHeader(dst, start, ExtScalar)
+	case pyval.Int:
+		// Only ints beyond msgpack's range get here. Python's packer hands
+		// them to katsdptelstate's default hook, which refuses them.
+		return dst, fmt.Errorf("%w: %w: do not know how to encode type int (%d bits)", msgpack.ErrUnsupportedType, msgpack.ErrIntOverflow, x.BitLen())
 	}
 	return dst, fmt.Errorf("%w: do not know how to encode type %s", msgpack.ErrUnsupportedType, v.Kind())
 }

@@ -103,6 +103,44 @@ func TestEncodeErrors(t *testing.T) {
 	}
 }
 
+// TestEncodeBigInt: katsdptelstate raises EncodeError("do not know how to
+// encode type int") for ints beyond msgpack's range, wherever they sit,
+// also as indexed sub-keys; the edges of the range encode.
+func TestEncodeBigInt(t *testing.T) {
+	big := func(s string) pyval.Int {
+		i, err := pyval.ParseInt(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return i
+	}
+	for _, v := range []pyval.Value{
+		big("18446744073709551616"),
+		big("-9223372036854775809"),
+		pyval.Tuple{pyval.IntOf(1), big("1" + strings.Repeat("0", 30))},
+		pyval.StrDict("k", pyval.List{big("-18446744073709551616")}),
+	} {
+		_, err := Encode(v)
+		if !errors.Is(err, ErrEncode) || !errors.Is(err, msgpack.ErrIntOverflow) || !strings.Contains(err.Error(), "do not know how to encode type int") {
+			t.Errorf("Encode(%s): %v; want ErrEncode, msgpack.ErrIntOverflow", repr(v), err)
+		}
+		if _, err := pyval.HashKey(v); err != nil {
+			continue // EncodeSubKey refuses it as unhashable first
+		}
+		if _, err := EncodeSubKey(v); !errors.Is(err, ErrEncode) {
+			t.Errorf("EncodeSubKey(%s): %v; want ErrEncode", repr(v), err)
+		}
+	}
+	for _, c := range []struct {
+		v    pyval.Int
+		want string
+	}{{pyval.UintOf(math.MaxUint64), "ffcfffffffffffffffff"}, {pyval.IntOf(math.MinInt64), "ffd38000000000000000"}} {
+		if got, err := Encode(c.v); err != nil || hex.EncodeToString(got) != c.want {
+			t.Errorf("Encode(%s) = %x, %v; want %s", c.v, got, err, c.want)
+		}
+	}
+}
+
 func TestDecodeHeaderByte(t *testing.T) {
 	cases := []struct {
 		in   string
