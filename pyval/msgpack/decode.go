@@ -143,11 +143,11 @@ var smallInts = func() (t [32 + 256]pyval.Value) {
 }()
 
 // intValue boxes v, from smallInts when it is there.
-func (r *reader) intValue(v int64) pyval.Value {
+func intValue(v int64) pyval.Value {
 	if v >= -32 && v < 256 {
 		return smallInts[v+32]
 	}
-	return r.boxInt(pyval.IntOf(v))
+	return pyval.IntOf(v)
 }
 
 // SmallInt returns the boxed pyval.Int for v in -32 … 255 from a shared
@@ -159,14 +159,12 @@ func SmallInt(v int64) (pyval.Value, bool) {
 	return nil, false
 }
 
-// reader walks one input buffer. It is used through a pointer and never
-// copied: a copy would append to the same int chunk (see boxInt).
+// reader walks one input buffer.
 type reader struct {
 	d    *Decoder
 	b    []byte
 	pos  int
-	base int         // offset of b[0] in the outermost input, for messages
-	ints []pyval.Int // the chunk boxInt fills
+	base int // offset of b[0] in the outermost input, for messages
 }
 
 func (r *reader) off() int { return r.base + r.pos }
@@ -305,31 +303,31 @@ func (r *reader) value(depth int) (pyval.Value, error) {
 		if u < 256 {
 			return smallInts[u+32], nil
 		}
-		return r.boxInt(pyval.UintOf(u)), nil
+		return pyval.UintOf(u), nil
 	case 0xd0:
 		u, err := r.u8("int8")
 		if err != nil {
 			return nil, err
 		}
-		return r.intValue(int64(int8(u))), nil
+		return intValue(int64(int8(u))), nil
 	case 0xd1:
 		u, err := r.u16("int16")
 		if err != nil {
 			return nil, err
 		}
-		return r.intValue(int64(int16(u))), nil
+		return intValue(int64(int16(u))), nil
 	case 0xd2:
 		u, err := r.u32("int32")
 		if err != nil {
 			return nil, err
 		}
-		return r.intValue(int64(int32(u))), nil
+		return intValue(int64(int32(u))), nil
 	case 0xd3:
 		u, err := r.u64("int64")
 		if err != nil {
 			return nil, err
 		}
-		return r.intValue(int64(u)), nil
+		return intValue(int64(u)), nil
 	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8:
 		return r.extBody(1<<(c-0xd4), start, depth)
 	case 0xd9, 0xda, 0xdb:
