@@ -12,6 +12,7 @@ import (
 
 	"github.com/sdpkit/sdpkit/dataqueue"
 	"github.com/sdpkit/sdpkit/dataqueue/encoding"
+	"github.com/sdpkit/sdpkit/internal/testenv"
 	"github.com/sdpkit/sdpkit/pyval"
 )
 
@@ -578,7 +579,7 @@ func TestAdmin(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer a.Close()
-		bare, counted := "admin-bare", "admin-counted"
+		bare, counted := testenv.Topic(t), testenv.Topic(t) // the real broker is shared
 		partitions := func(name string) int {
 			t.Helper()
 			ti, err := a.DescribeTopics(ctx, name)
