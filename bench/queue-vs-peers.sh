@@ -49,14 +49,25 @@ log "starting the broker"
 addr=$("$top/bench/kafka-broker.sh" start "$work/broker")
 libs=$("$top/scripts/kafka.sh")
 topic() { "$top/bench/kafka-broker.sh" topic "$work/broker" "$1" 1; }
-# tag OP JSON: one result line with the op named the same way by every tool.
-tag() { python3 -c 'import json,sys; r=json.loads(sys.argv[2]); r["op"]=sys.argv[1]; r.setdefault("tool","?"); print(json.dumps(r))' "$1" "$2" >>"$results"; }
+# tag OP JSON [TOOL]: one result line with the op named the same way by
+# every tool (and the tool renamed, for a second run of one tool).
+tag() {
+  python3 -c 'import json,sys; r=json.loads(sys.argv[2]); r["op"]=sys.argv[1]; r.setdefault("tool","?")
+if len(sys.argv) > 3: r["tool"]=sys.argv[3]
+print(json.dumps(r))' "$@" >>"$results"
+}
 
 # Produce.
 topic jprod
 log "java produce"
 tag produce "$("$top/bench/kafka-perf.sh" produce --bootstrap-server "$addr" --topic jprod \
   --num-records "$N" --record-size "$SIZE" --acks "$ACKS" 2>/dev/null)"
+# Java's producer once more with batches as big as franz-go's (1 MiB):
+# its 16 KiB default batch.size is what limits it above.
+topic jprod2
+log "java produce, batch.size=1MiB"
+tag produce "$("$top/bench/kafka-perf.sh" produce --bootstrap-server "$addr" --topic jprod2 \
+  --num-records "$N" --record-size "$SIZE" --acks "$ACKS" -- batch.size=1048576 2>/dev/null)" kafka-producer-perf-test-1MiB
 topic aprod
 log "aiokafka produce"
 tag produce "$("$py" "$top/bench/queue_bench_aiokafka.py" produce --bootstrap-server "$addr" --topic aprod \
@@ -113,9 +124,10 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 n, size, acks, rt_n = sys.argv[3:7]
 def get(op, tool):
     for r in rows:
-        if r["op"] == op and r["tool"].startswith(tool):
+        if r["op"] == op and r["tool"] == tool:
             return r
     return {}
+java = {"produce": "kafka-producer-perf-test", "consume": "kafka-consumer-perf-test", "roundtrip": "kafka-e2e-latency"}
 def ratio(a, b):
     return "%.2f" % (a / b) if a and b else "-"
 print()
@@ -123,17 +135,18 @@ print("data queues: N=%s records of %s bytes, acks=%s; roundtrip %s records" % (
 print()
 print("| op | Kafka Java tools | aiokafka | sdpkit | ours/java | ours/aiokafka |")
 print("|---|---|---|---|---|---|")
-for op in ("produce", "consume"):
-    j, a, s = get(op, "kafka"), get(op, "aiokafka"), get(op, "sdpkit")
+for op, jtool in (("produce", java["produce"]), ("produce", java["produce"] + "-1MiB"), ("consume", java["consume"])):
+    j, a, s = get(op, jtool), get(op, "aiokafka"), get(op, "sdpkit")
     jr = j.get("fetch_msgs_per_s") or j.get("msgs_per_s")
+    label = op + (" (Java batch.size=1MiB)" if jtool.endswith("1MiB") else "")
     print("| %s msgs/s | %.0f%s | %.0f | %.0f | %s | %s |" % (
-        op, jr or 0, " (fetch only; %.0f overall)" % j["msgs_per_s"] if j.get("fetch_msgs_per_s") else "",
+        label, jr or 0, " (fetch only; %.0f overall)" % j["msgs_per_s"] if j.get("fetch_msgs_per_s") else "",
         a.get("msgs_per_s") or 0, s.get("msgs_per_s") or 0,
         ratio(s.get("msgs_per_s"), jr), ratio(s.get("msgs_per_s"), a.get("msgs_per_s"))))
-    if op == "produce":
+    if jtool == java["produce"]:
         print("| produce p50/p99 µs (send to ack) | %s / %s | %s / %s | %s / %s | | |" % (
             j.get("p50_us"), j.get("p99_us"), a.get("p50_us"), a.get("p99_us"), s.get("p50_us"), s.get("p99_us")))
-j, a, s = get("roundtrip", "kafka"), get("roundtrip", "aiokafka"), get("roundtrip", "sdpkit")
+j, a, s = get("roundtrip", java["roundtrip"]), get("roundtrip", "aiokafka"), get("roundtrip", "sdpkit")
 print("| roundtrip p50 µs | %s | %s | %s | %s | %s |" % (
     j.get("p50_us"), a.get("p50_us"), s.get("p50_us"), ratio(j.get("p50_us"), s.get("p50_us")), ratio(a.get("p50_us"), s.get("p50_us"))))
 print("| roundtrip p99 µs | %s | %s | %s | %s | %s |" % (
