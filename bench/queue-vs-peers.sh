@@ -147,6 +147,9 @@ for op, jtool in (("produce", java["produce"]), ("produce", java["produce"] + "-
         print("| produce p50/p99 µs (send to ack) | %s / %s | %s / %s | %s / %s | | |" % (
             j.get("p50_us"), j.get("p99_us"), a.get("p50_us"), a.get("p99_us"), s.get("p50_us"), s.get("p99_us")))
 j, a, s = get("roundtrip", java["roundtrip"]), get("roundtrip", "aiokafka"), get("roundtrip", "sdpkit")
+print("| roundtrip records/s (1 / mean latency) | %.0f | %.0f | %.0f | %s | %s |" % (
+    j.get("msgs_per_s") or 0, a.get("msgs_per_s") or 0, s.get("msgs_per_s") or 0,
+    ratio(s.get("msgs_per_s"), j.get("msgs_per_s")), ratio(s.get("msgs_per_s"), a.get("msgs_per_s"))))
 print("| roundtrip p50 µs | %s | %s | %s | %s | %s |" % (
     j.get("p50_us"), a.get("p50_us"), s.get("p50_us"), ratio(j.get("p50_us"), s.get("p50_us")), ratio(a.get("p50_us"), s.get("p50_us"))))
 print("| roundtrip p99 µs | %s | %s | %s | %s | %s |" % (
