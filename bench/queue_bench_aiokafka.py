@@ -6,6 +6,8 @@ the shape of bench/kafka-perf.sh and `sdp bench queue`.
       [--num-records 100000] [--record-size 1024] [--acks 1] [--linger-ms 0] [--max-batch-size 16384]
   python bench/queue_bench_aiokafka.py consume --bootstrap-server 127.0.0.1:9092 --topic perf \\
       [--num-records 100000] [--record-size 1024]
+  python bench/queue_bench_aiokafka.py roundtrip --bootstrap-server 127.0.0.1:9092 --topic rt \\
+      [--num-records 1000] [--record-size 1024] [--acks 1]
 
   {"tool":"aiokafka","op":"produce","n":…,"record_size":…,"msgs_per_s":…,"mb_per_s":…,
    "p50_us":…,"p99_us":…,"elapsed_s":…}
@@ -19,7 +21,12 @@ linger_ms=0), which ska-sdp-dataqueues keeps.
 consume reads n records from the beginning of the topic without a consumer
 group (as ska-sdp-dataqueues does); the clock starts once the consumer has
 started, and there are no latencies (null). mb_per_s counts record values
-in 10^6 bytes per second. Run it with the peers' venv (scripts/peers.sh).
+in 10^6 bytes per second.
+
+roundtrip sends one record at a time (send_and_wait) and waits until a
+consumer assigned partition 0 receives it; latency is from the send to the
+receipt, after one record off the clock. Run it with the peers' venv
+(scripts/peers.sh).
 """
 import argparse
 import asyncio
@@ -28,7 +35,7 @@ import math
 import os
 import time
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 
 def percentile(sorted_values, q):
@@ -109,9 +116,48 @@ async def consume(args):
     return result(args, got, elapsed, None)
 
 
+async def roundtrip(args):
+    producer = AIOKafkaProducer(
+        bootstrap_servers=args.bootstrap_server,
+        acks=int(args.acks) if args.acks != "all" else "all",
+        max_request_size=max(1048576, args.record_size + 1024),
+    )
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=args.bootstrap_server,
+        enable_auto_commit=False,
+        max_partition_fetch_bytes=max(1048576, args.record_size + 1024),
+    )
+    await producer.start()
+    await consumer.start()
+    tp = TopicPartition(args.topic, 0)
+    consumer.assign([tp])
+    await consumer.seek_to_end(tp)
+    payload = os.urandom(args.record_size)
+    latencies = []
+    try:
+        start = None
+        for i in range(args.num_records + 1):  # record 0 warms up, off the clock
+            if i == 1:
+                start = time.perf_counter()
+            key = str(i).encode()
+            t0 = time.perf_counter()
+            await producer.send_and_wait(args.topic, payload, key=key)
+            while True:
+                msg = await asyncio.wait_for(consumer.getone(), args.timeout)
+                if msg.key == key:
+                    break
+            if i > 0:
+                latencies.append((time.perf_counter() - t0) * 1e6)
+        elapsed = time.perf_counter() - start
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    return result(args, args.num_records, elapsed, latencies)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("op", choices=["produce", "consume"])
+    p.add_argument("op", choices=["produce", "consume", "roundtrip"])
     p.add_argument("--bootstrap-server", required=True)
     p.add_argument("--topic", required=True)
     p.add_argument("--num-records", type=int, default=100000)
@@ -121,7 +167,7 @@ def main():
     p.add_argument("--max-batch-size", type=int, default=16384)
     p.add_argument("--timeout", type=float, default=120.0, help="consume: give up after this many seconds")
     args = p.parse_args()
-    run = produce if args.op == "produce" else consume
+    run = {"produce": produce, "consume": consume, "roundtrip": roundtrip}[args.op]
     print(json.dumps(asyncio.run(run(args)), separators=(",", ":")), flush=True)
 
 

@@ -2,17 +2,15 @@ package dataqueue_test
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"strconv"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/sdpkit/sdpkit/dataqueue"
+	"github.com/sdpkit/sdpkit/internal/testenv"
 )
 
 // broker is a Kafka cluster a test talks to. testenv.Kafka(t) (a real
@@ -28,19 +26,13 @@ type restartableBroker interface {
 	Restart(t testing.TB)
 }
 
-// kfakeBroker is an in-process kfake cluster on a free loopback port.
-type kfakeBroker struct{ c *kfake.Cluster }
-
-func (b kfakeBroker) Brokers() []string { return b.c.ListenAddrs() }
-
+// startKFake starts franz-go's in-process fake broker for the test. It
+// creates topics that clients ask for; our producers do ask by default
+// (WithAutoTopicCreation), which the real broker of the tests refuses, as
+// SDP's do: tests create their topics through Admin.
 func startKFake(t testing.TB, opts ...kfake.Opt) broker {
 	t.Helper()
-	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1)}, opts...)...)
-	if err != nil {
-		t.Fatalf("starting kfake: %v", err)
-	}
-	t.Cleanup(c.Close)
-	return kfakeBroker{c}
+	return testenv.KFake(t, opts...)
 }
 
 // kfakeDisk is a kfake cluster persisted in a directory, so it can be
@@ -91,19 +83,24 @@ var backends = []struct {
 	name  string
 	start func(t testing.TB) broker
 }{
-	// LEAD: replace with testenv.KFake(t) once internal/testenv has it.
 	{"kfake", func(t testing.TB) broker { return startKFake(t) }},
-	// LEAD: add {"kafka", func(t testing.TB) broker { return testenv.Kafka(t) }},
+	// The real Apache Kafka broker the test binary shares (TestMain); each
+	// test makes its own topics.
+	{"kafka", func(t testing.TB) broker { return testenv.SharedKafka(t) }},
 }
 
-// restartBackends are the clusters the broker-restart tests run against;
-// backends that cannot restart are skipped there.
-var restartBackends = append([]struct {
+// restartBackends are the clusters the broker-restart tests run against.
+var restartBackends = []struct {
 	name  string
 	start func(t testing.TB) broker
-}{{"kfake-disk", startKFakeDisk}}, backends...)
+}{
+	{"kfake-disk", startKFakeDisk},
+	// A broker of its own: the test restarts it.
+	{"kafka", func(t testing.TB) broker { return testenv.Kafka(t) }},
+}
 
-// forEachBroker runs f once per backend, each with its own fresh cluster.
+// forEachBroker runs f once per backend: a fresh kfake cluster, and the
+// shared real broker.
 func forEachBroker(t *testing.T, f func(t *testing.T, b broker)) {
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
@@ -112,12 +109,14 @@ func forEachBroker(t *testing.T, f func(t *testing.T, b broker)) {
 	}
 }
 
-var topicSeq atomic.Int64
+func TestMain(m *testing.M) { testenv.MainWithKafka(m) }
 
-// newTopic creates a topic with a name unique to the test.
+// newTopic creates a topic with a name unique to the test (and to the
+// call: the real broker is shared by every test of the binary) through
+// Admin, as SDP code does.
 func newTopic(t testing.TB, b broker, partitions int32) string {
 	t.Helper()
-	name := fmt.Sprintf("%s-%d", strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()), topicSeq.Add(1))
+	name := testenv.Topic(t)
 	a, err := dataqueue.NewAdmin(b.Brokers())
 	if err != nil {
 		t.Fatal(err)

@@ -185,6 +185,13 @@ func (c *Consumer) newClient(mode consumeMode, topics []string, parts []TopicPar
 		// A partition added while a fetch long-polls joins the next fetch:
 		// aiokafka's fetch_max_wait_ms (500 ms) rather than franz-go's 5 s.
 		kgo.FetchMaxWait(500 * time.Millisecond),
+		// A fetch returns up to 16 MiB of one partition instead of Kafka's
+		// 1 MiB default (max.partition.fetch.bytes): a data queue is
+		// usually one partition read as fast as possible, and each fetch
+		// is a broker round trip. This doubled single-partition consume
+		// throughput on the benchmark broker (docs/benchmarks.md); the
+		// whole fetch stays capped at FetchMaxBytes (50 MiB).
+		kgo.FetchMaxPartitionBytes(16 << 20),
 	}
 	switch mode {
 	case modeSubscribe:

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sdpkit/sdpkit/dataqueue"
 	"github.com/sdpkit/sdpkit/dataqueue/encoding"
+	"github.com/sdpkit/sdpkit/internal/testenv"
 	"github.com/sdpkit/sdpkit/pyval"
 )
 
@@ -81,6 +82,9 @@ func TestSendReceive(t *testing.T) {
 			consEnc: "utf-8", value: pyval.Str("l"), wantRaw: []byte("l"), wantValue: pyval.Str("l")},
 		{name: "linger and client id", prodOpts: []dataqueue.ProducerOption{dataqueue.WithLinger(5 * time.Millisecond), dataqueue.WithClientID("sdp-test"), dataqueue.WithEncoding("utf-8")},
 			consEnc: "utf-8", value: pyval.Str("c"), wantRaw: []byte("c"), wantValue: pyval.Str("c")},
+		{name: "empty str is an empty value, not null", prodOpts: []dataqueue.ProducerOption{dataqueue.WithEncoding("utf-8")},
+			consEnc: "utf-8", value: pyval.Str(""), wantRaw: []byte{}, wantValue: pyval.Str("")},
+		{name: "empty bytes", value: pyval.Bytes(nil), wantRaw: []byte{}, wantValue: pyval.Bytes{}},
 		{name: "no idempotence", prodOpts: []dataqueue.ProducerOption{dataqueue.WithIdempotence(false)},
 			value: pyval.Bytes("n"), wantRaw: []byte("n"), wantValue: pyval.Bytes("n")},
 	}
@@ -106,8 +110,8 @@ func TestSendReceive(t *testing.T) {
 				if m.Topic != topic || m.Partition != md.Partition || m.Offset != md.Offset {
 					t.Errorf("message at %s/%d@%d, metadata said %+v", m.Topic, m.Partition, m.Offset, md)
 				}
-				if !bytes.Equal(m.Raw, tc.wantRaw) {
-					t.Errorf("Raw = %q, want %q", m.Raw, tc.wantRaw)
+				if !bytes.Equal(m.Raw, tc.wantRaw) || (m.Raw == nil) != (tc.wantRaw == nil) {
+					t.Errorf("Raw = %q (null: %v), want %q", m.Raw, m.Raw == nil, tc.wantRaw)
 				}
 				if !pyval.Equal(m.Value, tc.wantValue) {
 					t.Errorf("Value = %s, want %s", pyval.Repr(m.Value), pyval.Repr(tc.wantValue))
@@ -578,7 +582,7 @@ func TestAdmin(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer a.Close()
-		bare, counted := "admin-bare", "admin-counted"
+		bare, counted := testenv.Topic(t), testenv.Topic(t) // the real broker is shared
 		partitions := func(name string) int {
 			t.Helper()
 			ti, err := a.DescribeTopics(ctx, name)

@@ -203,6 +203,11 @@ func (p *Producer) record(v pyval.Value, opts []SendOption) (*kgo.Record, error)
 			return nil, &EncodeError{Encoding: enc, Topic: topic, Err: err}
 		}
 	}
+	if data == nil {
+		// A nil value is a null record (a tombstone) on the wire; Python
+		// sends b"" for "" and so do we.
+		data = []byte{}
+	}
 	r := &kgo.Record{Topic: topic, Key: sc.key, Value: data, Timestamp: sc.timestamp}
 	for _, h := range sc.headers {
 		r.Headers = append(r.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"math"
 	"strings"
 	"testing"
 
@@ -197,96 +196,13 @@ func checkVector(t *testing.T, v vector) {
 }
 
 // pythonDecoded is what Python's decoder returns for value's encoding,
-// for vectors without a "decoded" field: msgpack has no tuples, and
-// numpy.load returns a scalar as a 0-d array.
+// for vectors without a "decoded" field.
 func pythonDecoded(encoding string, value pyval.Value) pyval.Value {
-	switch {
-	case strings.HasPrefix(encoding, "msgpack"):
-		return tuplesAsLists(value)
-	case encoding == NPY:
-		if s, ok := value.(*pyval.Scalar); ok {
-			return &pyval.NDArray{DType: s.DType, Shape: []int{}, Data: s.Data}
-		}
-	}
-	return value
+	return dqvalue.PythonDecoded(encoding, value)
 }
 
-func tuplesAsLists(v pyval.Value) pyval.Value {
-	switch x := v.(type) {
-	case pyval.Tuple:
-		return tuplesAsLists(pyval.List(x))
-	case pyval.List:
-		out := make(pyval.List, len(x))
-		for i, e := range x {
-			out[i] = tuplesAsLists(e)
-		}
-		return out
-	case *pyval.Dict:
-		out := &pyval.Dict{}
-		for _, it := range x.Items() {
-			out.Set(it.Key, tuplesAsLists(it.Value))
-		}
-		return out
-	}
-	return v
-}
-
-// sameValue is a stricter pyval.Equal: same Python types, floats equal
-// bit for bit (NaN equals NaN), dicts in the same order, arrays with the
-// same dtype, shape and C-order bytes.
-func sameValue(a, b pyval.Value) bool {
-	if a == nil || b == nil || a.Kind() != b.Kind() {
-		return false
-	}
-	switch x := a.(type) {
-	case pyval.Float:
-		return sameFloat(float64(x), float64(b.(pyval.Float)))
-	case pyval.Complex:
-		y := b.(pyval.Complex)
-		return sameFloat(real(x), real(y)) && sameFloat(imag(x), imag(y))
-	case pyval.List:
-		return sameSeq(x, b.(pyval.List))
-	case pyval.Tuple:
-		return sameSeq(x, b.(pyval.Tuple))
-	case *pyval.Dict:
-		y := b.(*pyval.Dict)
-		if x.Len() != y.Len() {
-			return false
-		}
-		for i, it := range x.Items() {
-			jt := y.Items()[i]
-			if !sameValue(it.Key, jt.Key) || !sameValue(it.Value, jt.Value) {
-				return false
-			}
-		}
-		return true
-	case *pyval.NDArray:
-		y := b.(*pyval.NDArray)
-		return x.DType.Equal(y.DType) && intsEqual(x.Shape, y.Shape) && bytes.Equal(x.CData(), y.CData())
-	case *pyval.Scalar:
-		y := b.(*pyval.Scalar)
-		return x.DType.Equal(y.DType) && bytes.Equal(x.Data, y.Data)
-	case pyval.Bytes:
-		return bytes.Equal(x, b.(pyval.Bytes))
-	}
-	return pyval.Equal(a, b)
-}
-
-func sameFloat(a, b float64) bool {
-	return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
-}
-
-func sameSeq(a, b []pyval.Value) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !sameValue(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
+// sameValue is a stricter pyval.Equal (dqvalue.Same).
+func sameValue(a, b pyval.Value) bool { return dqvalue.Same(a, b) }
 
 func intsEqual(a, b []int) bool {
 	if len(a) != len(b) {

@@ -96,3 +96,13 @@ func percentile(sorted []time.Duration, q float64) float64 {
 }
 
 func round(f float64) float64 { return math.Round(f*100) / 100 }
+
+// roundSig rounds f to 4 significant digits: rates far below 1 (MB/s of a
+// tiny test run) keep their value instead of rounding to 0.
+func roundSig(f float64) float64 {
+	if f == 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return f
+	}
+	scale := math.Pow(10, 3-math.Floor(math.Log10(math.Abs(f))))
+	return math.Round(f*scale) / scale
+}

@@ -95,6 +95,11 @@ func Queue(ctx context.Context, cfg QueueConfig) (QueueResult, error) {
 	if err := admin.CreateTopics(ctx, dataqueue.TopicSpec{Name: cfg.Topic, MinPartitions: int32(cfg.Clients)}); err != nil {
 		return QueueResult{}, err
 	}
+	// A real broker answers CreateTopics before the new partitions have a
+	// leader; the first send would wait for it (hundreds of ms) on the clock.
+	if err := waitLeaders(ctx, admin, cfg.Topic); err != nil {
+		return QueueResult{}, err
+	}
 	value, err := queueValue(cfg)
 	if err != nil {
 		return QueueResult{}, err
@@ -123,7 +128,7 @@ func Queue(ctx context.Context, cfg QueueConfig) (QueueResult, error) {
 	}
 	slices.Sort(lat)
 	res.MsgsPerS = round(float64(cfg.N) / elapsed.Seconds())
-	res.MBPerS = round(float64(cfg.N) * float64(cfg.Size) / 1e6 / elapsed.Seconds())
+	res.MBPerS = roundSig(float64(cfg.N) * float64(cfg.Size) / 1e6 / elapsed.Seconds())
 	res.P50us = round(percentile(lat, 0.50))
 	res.P99us = round(percentile(lat, 0.99))
 	res.ElapsedS = round(elapsed.Seconds())
@@ -297,6 +302,14 @@ func queueRoundtrip(ctx context.Context, cfg QueueConfig, v pyval.Value, popts [
 	defer cons.Close(context.WithoutCancel(ctx))
 	next, stop := iter.Pull2(cons.Messages(ctx))
 	defer stop()
+	// One record off the clock: the consumer's first fetch sets up its
+	// connection and position.
+	if _, err := p.Send(ctx, v, dataqueue.WithKey([]byte("warm-up"))); err != nil {
+		return nil, 0, err
+	}
+	if _, err, ok := next(); !ok || err != nil {
+		return nil, 0, fmt.Errorf("bench: warm-up record not received: %v %w", err, ctx.Err())
+	}
 	lat := make([]time.Duration, 0, cfg.N)
 	start := time.Now()
 	for i := range cfg.N {
@@ -317,4 +330,25 @@ func queueRoundtrip(ctx context.Context, cfg QueueConfig, v pyval.Value, popts [
 		lat = append(lat, time.Since(t0))
 	}
 	return lat, time.Since(start), nil
+}
+
+// waitLeaders waits until every partition of topic has a leader.
+func waitLeaders(ctx context.Context, admin *dataqueue.Admin, topic string) error {
+	for {
+		ti, err := admin.DescribeTopics(ctx, topic)
+		ready := err == nil && len(ti) == 1 && len(ti[0].Partitions) > 0
+		if ready {
+			for _, p := range ti[0].Partitions {
+				ready = ready && p.Leader >= 0
+			}
+		}
+		if ready {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("bench: topic %s has no leader yet: %v: %w", topic, err, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }

@@ -5,19 +5,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
 	"github.com/sdpkit/sdpkit/dataqueue"
+	"github.com/sdpkit/sdpkit/internal/testenv"
 )
 
-// TestQueueModes runs every mode briefly against kfake and checks the
-// figures are filled in.
+func TestMain(m *testing.M) { testenv.MainWithKafka(m) }
+
+// TestQueueModes runs every mode briefly against kfake and the real Kafka
+// broker and checks the figures are filled in.
 func TestQueueModes(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1)) // LEAD: testenv.KFake(t)
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name  string
+		start func(t *testing.T) testenv.KafkaBroker
+	}{
+		{"kfake", func(t *testing.T) testenv.KafkaBroker { return testenv.KFake(t) }},
+		{"kafka", func(t *testing.T) testenv.KafkaBroker { return testenv.SharedKafka(t) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testQueueModes(t, tc.start(t).Brokers()) })
 	}
-	defer c.Close()
+}
+
+func testQueueModes(t *testing.T, brokers []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cases := []QueueConfig{
@@ -29,7 +37,7 @@ func TestQueueModes(t *testing.T) {
 	}
 	for _, cfg := range cases {
 		t.Run(cfg.Mode, func(t *testing.T) {
-			cfg.Brokers = c.ListenAddrs()
+			cfg.Brokers = brokers
 			r, err := Queue(ctx, cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -42,7 +50,7 @@ func TestQueueModes(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Queue(ctx, QueueConfig{Brokers: c.ListenAddrs(), Mode: "sideways", N: 1, Clients: 1}); err == nil {
+	if _, err := Queue(ctx, QueueConfig{Brokers: brokers, Mode: "sideways", N: 1, Clients: 1}); err == nil {
 		t.Error("unknown mode accepted")
 	}
 }

@@ -20,7 +20,7 @@
 // Interop peers: Kcat(t) gives Debian's kcat (librdkafka); Python(t,
 // "aiokafka") gives the peers' virtualenv, which scripts/peers.sh fills from
 // scripts/requirements-peers.txt. A package's Python peer scripts live in its
-// testdata directory (for example dataqueue/interop/testdata/peer.py).
+// testdata directory (for example dataqueue/testdata/dq_peer.py).
 //
 // Without the jars (or java, or kcat) a test is skipped, or fails when
 // SDP_REQUIRE_PEERS=1, as `make test` sets it.
