@@ -58,17 +58,13 @@ func testQueueModes(t *testing.T, brokers []string) {
 // TestConnectorModes moves a few records through each connector mode on
 // kfake and checks the figures are filled in.
 func TestConnectorModes(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	brokers := testenv.KFake(t).Brokers()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, mode := range ConnectorModes {
 		for _, enc := range []string{"msgpack_numpy", "carray"} {
 			t.Run(mode+"/"+enc, func(t *testing.T) {
-				r, err := Connector(ctx, ConnectorConfig{Brokers: c.ListenAddrs(), Mode: mode, N: 300, Encoding: enc})
+				r, err := Connector(ctx, ConnectorConfig{Brokers: brokers, Mode: mode, N: 300, Encoding: enc})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -78,7 +74,7 @@ func TestConnectorModes(t *testing.T) {
 			})
 		}
 	}
-	if _, err := Connector(ctx, ConnectorConfig{Brokers: c.ListenAddrs(), Mode: "sideways", N: 1}); err == nil {
+	if _, err := Connector(ctx, ConnectorConfig{Brokers: brokers, Mode: "sideways", N: 1}); err == nil {
 		t.Error("unknown mode accepted")
 	}
 }
