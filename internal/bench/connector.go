@@ -121,7 +121,7 @@ func Connector(ctx context.Context, cfg ConnectorConfig) (Result, error) {
 	return Result{
 		Op: "connector", Layer: cfg.Mode, N: cfg.N, Clients: 1,
 		OpsPerS: round(float64(cfg.N) / elapsed.Seconds()),
-		Elapsed: round(elapsed.Seconds()),
+		Elapsed: roundSig(elapsed.Seconds()), // a short run must not round to 0
 	}, nil
 }
 
