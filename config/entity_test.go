@@ -10,6 +10,7 @@ import (
 
 	"github.com/sdpkit/sdpkit/config/kv"
 	"github.com/sdpkit/sdpkit/config/memory"
+	"github.com/sdpkit/sdpkit/internal/kvtrace"
 	"github.com/sdpkit/sdpkit/pyval"
 	"github.com/sdpkit/sdpkit/pyval/pyjson"
 )
@@ -292,7 +293,7 @@ func rawGet(t *testing.T, s kv.KV, key string) []byte {
 // the prefix's slash).
 func TestEntityCRUD(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx := context.Background()
 		cfg := newTestConfig(t, s, "/sdp")
 		pb := &ProcessingBlock{Key: "pb-test-20240101-1", Script: ScriptKey{Kind: "batch", Name: "b", Version: "1.0.0"}}
@@ -414,7 +415,7 @@ func TestEntityCRUD(t *testing.T) {
 // ints and floats kept apart.
 func TestEntityExtraFields(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx := context.Background()
 		cfg := newTestConfig(t, s, "")
 		cases := []struct {
@@ -532,7 +533,7 @@ func TestEntityBadKeys(t *testing.T) {
 // when the lease is revoked (Close).
 func TestEntityOwner(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx := context.Background()
 		a := newTestConfig(t, s, "/sdp")
 		b := newTestConfig(t, s, "/sdp", WithOwner(Owner{Command: []string{"other"}, Hostname: "host-2", PID: 7}))
@@ -595,7 +596,7 @@ func TestEntityOwner(t *testing.T) {
 // lost the key is gone and LeaseLost fires; SetAlive again restores it.
 func TestAlive(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx := context.Background()
 		cfg := newTestConfig(t, s, "/sdp", WithComponentName("lmc-queueconnector-01"))
 		if cfg.LeaseLost() != nil || cfg.LeaseIsLost() {
@@ -650,7 +651,7 @@ func TestAlive(t *testing.T) {
 // wakes when another client changes a PB state, and when a PB is added.
 func TestEntityWatcher(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		cfg := newTestConfig(t, s, "/sdp")

@@ -12,6 +12,7 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"github.com/sdpkit/sdpkit/config/kv"
+	"github.com/sdpkit/sdpkit/internal/kvtrace"
 )
 
 // linState is the model of the linearizability test: three counters and
@@ -117,7 +118,7 @@ func TestLinearizable(t *testing.T) {
 		clients, ops = 4, 20
 	}
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		db := NewDB(s)
@@ -173,7 +174,7 @@ func TestLinearizable(t *testing.T) {
 // listed keys, and a deletion of a listed key still aborts it.
 func TestLargeListingCompact(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx := context.Background()
 		db := NewDB(s)
 		for i := 0; i < 100; i++ {

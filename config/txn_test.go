@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sdpkit/sdpkit/config/kv"
+	"github.com/sdpkit/sdpkit/internal/kvtrace"
 )
 
 func TestKeyCodec(t *testing.T) {
@@ -59,7 +60,7 @@ func TestKeyCodec(t *testing.T) {
 
 func TestRecursiveDeleteEveryLevel(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx := context.Background()
 		db := NewDB(s)
 		p := "/r"
@@ -79,9 +80,9 @@ func TestRecursiveDeleteEveryLevel(t *testing.T) {
 
 func TestTxnSemantics(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx := context.Background()
-		rec := newRecorder(s)
+		rec := kvtrace.NewRecorder(s)
 		db := NewDB(rec)
 		must(t, db.Create(ctx, "/a", []byte("1"), 0))
 
@@ -151,7 +152,7 @@ func TestTxnSemantics(t *testing.T) {
 		})
 		t.Run("abort", func(t *testing.T) {
 			boom := errors.New("boom")
-			rec.take()
+			rec.Take()
 			err := db.Txn(ctx, func(tx *Txn) error {
 				must(t, tx.Create("/never", []byte("x"), 0))
 				return boom
@@ -159,7 +160,7 @@ func TestTxnSemantics(t *testing.T) {
 			if err != boom {
 				t.Errorf("error %v", err)
 			}
-			for _, r := range rec.take() {
+			for _, r := range rec.Take() {
 				if m := r.(map[string]any); m["rpc"] == "Txn" {
 					t.Errorf("aborted txn sent %v", m)
 				}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sdpkit/sdpkit/config/kv"
+	"github.com/sdpkit/sdpkit/internal/kvtrace"
 )
 
 // vectorEnv is one vector scenario on a fresh store: a DB over a
@@ -19,15 +20,15 @@ import (
 type vectorEnv struct {
 	t    *testing.T
 	s    kv.KV
-	rec  *recorder
+	rec  *kvtrace.Recorder
 	db   *DB
 	rev0 int64
 	ctx  context.Context
 }
 
 func newVectorEnv(t *testing.T, s kv.KV, opts ...DBOption) *vectorEnv {
-	rev0 := wipe(t, s)
-	rec := newRecorder(s)
+	rev0 := kvtrace.Wipe(t, s)
+	rec := kvtrace.NewRecorder(s)
 	return &vectorEnv{t: t, s: s, rec: rec, db: NewDB(rec, opts...), rev0: rev0, ctx: context.Background()}
 }
 
@@ -45,10 +46,10 @@ func (e *vectorEnv) createEmpty(paths ...string) {
 	}
 }
 
-func (e *vectorEnv) check(sc *scenario) {
+func (e *vectorEnv) check(sc *kvtrace.Scenario) {
 	e.t.Helper()
-	checkRequests(e.t, sc.Name, e.rec.take(), sc.EtcdRequests)
-	checkFinalKeys(e.t, e.s, e.rev0, sc.FinalKeys)
+	kvtrace.CheckRequests(e.t, sc.Name, e.rec.Take(), sc.EtcdRequests)
+	kvtrace.CheckFinalKeys(e.t, e.s, e.rev0, sc.FinalKeys, true)
 }
 
 // recurseOpt turns a vector's recurse (int or list) into a ListOption.
@@ -68,7 +69,7 @@ func recurseOpt(t *testing.T, v any) ListOption {
 }
 
 func TestVectorsBackendPaths(t *testing.T) {
-	scs := loadScenarios(t, "backend_paths.json")
+	scs := kvtrace.Load(t, "backend_paths.json")
 	forEachStore(t, func(t *testing.T, s kv.KV) {
 		t.Run("basic_paths", func(t *testing.T) {
 			sc := scs["basic_paths"]
@@ -112,16 +113,16 @@ func TestVectorsBackendPaths(t *testing.T) {
 			// The map above runs in random order; the failing creates and
 			// updates send requests, so compare requests ignoring their order
 			// past the successful operations.
-			got := e.rec.take()
-			want := normRequests(sc.EtcdRequests).([]any)
+			got := e.rec.Take()
+			want := kvtrace.NormRequests(sc.EtcdRequests).([]any)
 			if len(got) != len(want) {
 				t.Fatalf("%d requests, want %d", len(got), len(want))
 			}
-			checkRequests(t, "ordered part", got[:10], want[:10])
+			kvtrace.CheckRequests(t, "ordered part", got[:10], want[:10])
 			if !sameMultiset(got[10:], want[10:]) {
 				t.Errorf("error-case requests differ: %v vs %v", got[10:], want[10:])
 			}
-			checkFinalKeys(t, e.s, e.rev0, sc.FinalKeys)
+			kvtrace.CheckFinalKeys(t, e.s, e.rev0, sc.FinalKeys, true)
 			var pe *PathError
 			if err := e.db.Create(e.ctx, "foo", nil, 0); !errors.Is(err, ErrInvalidPath) || !errors.As(err, &pe) || pe.Path != "foo" {
 				t.Errorf("create foo: %v", err)
@@ -210,7 +211,7 @@ var listData = []string{"/t/a", "/t/ab", "/t/b", "/t/ax", "/t/ab/c", "/t/a/d", "
 var errAbandon = errors.New("abandon the transaction")
 
 func TestVectorsListKeys(t *testing.T) {
-	scs := loadScenarios(t, "list_keys.json")
+	scs := kvtrace.Load(t, "list_keys.json")
 	forEachStore(t, func(t *testing.T, s kv.KV) {
 		t.Run("list_keys_backend", func(t *testing.T) {
 			sc := scs["list_keys_backend"]
@@ -284,7 +285,7 @@ func TestVectorsListKeys(t *testing.T) {
 }
 
 func TestVectorsDelete(t *testing.T) {
-	scs := loadScenarios(t, "delete.json")
+	scs := kvtrace.Load(t, "delete.json")
 	data := []string{"/k", "/k/x", "/k/x/y", "/kx", "/kx/y", "/k2"}
 	cases := []struct {
 		name string
@@ -319,9 +320,9 @@ func TestVectorsDelete(t *testing.T) {
 					if got := pyErr(err); got != res.Error {
 						t.Errorf("error %q, want %q", got, res.Error)
 					}
-					reqs := e.rec.take()
+					reqs := e.rec.Take()
 					if exact {
-						checkRequests(t, c.name, reqs, sc.EtcdRequests)
+						kvtrace.CheckRequests(t, c.name, reqs, sc.EtcdRequests)
 					} else {
 						last := reqs[len(reqs)-1].(map[string]any)
 						n := len(last["success"].([]any))
@@ -329,7 +330,7 @@ func TestVectorsDelete(t *testing.T) {
 							t.Errorf("delete sends %d ops, want %d", n, want)
 						}
 					}
-					checkFinalKeys(t, e.s, e.rev0, sc.FinalKeys)
+					kvtrace.CheckFinalKeys(t, e.s, e.rev0, sc.FinalKeys, true)
 				})
 			}
 		}
@@ -347,13 +348,13 @@ func TestVectorsDelete(t *testing.T) {
 					opts = append(opts, MaxDepth(16))
 				}
 				must(t, e.db.Delete(e.ctx, "/r", opts...))
-				reqs := e.rec.take()
+				reqs := e.rec.Take()
 				if exact {
-					checkRequests(t, "max_depth", reqs, sc.EtcdRequests)
-					checkFinalKeys(t, e.s, e.rev0, sc.FinalKeys)
+					kvtrace.CheckRequests(t, "max_depth", reqs, sc.EtcdRequests)
+					kvtrace.CheckFinalKeys(t, e.s, e.rev0, sc.FinalKeys, true)
 				} else {
 					// Fixed: no level survives (0.3.2 kept depths 17 and 18).
-					checkFinalKeys(t, e.s, e.rev0, nil)
+					kvtrace.CheckFinalKeys(t, e.s, e.rev0, nil, true)
 				}
 			}
 		})
@@ -376,7 +377,7 @@ func hasRecursive(opts []DeleteOption) bool {
 }
 
 func TestVectorsTransactions(t *testing.T) {
-	scs := loadScenarios(t, "transactions.json")
+	scs := kvtrace.Load(t, "transactions.json")
 	forEachStore(t, func(t *testing.T, s kv.KV) {
 		t.Run("txn_read_write", func(t *testing.T) {
 			sc := scs["txn_read_write"]
@@ -491,7 +492,7 @@ func TestVectorsTransactions(t *testing.T) {
 			for i := 0; i < 130; i++ {
 				must(t, e.db.Create(e.ctx, fmt.Sprintf("/m/%03d", i), []byte("v"), 0))
 			}
-			e.rec.take()
+			e.rec.Take()
 			body := func(tx *Txn) error {
 				if _, err := tx.List("/m/"); err != nil {
 					return err
@@ -511,12 +512,12 @@ func TestVectorsTransactions(t *testing.T) {
 			// Deliberate difference: knowing the limit, the DB sends the
 			// same guards as one transaction of nested transactions, and
 			// it commits.
-			e.rec.take()
+			e.rec.Take()
 			if err := e.db.Txn(e.ctx, body); err != nil {
 				t.Fatalf("large commit: %v", err)
 			}
 			var commits []map[string]any
-			for _, r := range e.rec.take() {
+			for _, r := range e.rec.Take() {
 				if m := r.(map[string]any); m["rpc"] == "Txn" && len(m["compare"].([]any)) > 0 {
 					commits = append(commits, m)
 				}
@@ -532,9 +533,9 @@ func TestVectorsTransactions(t *testing.T) {
 			}
 			// Back to the vector's final state (Python never created it).
 			must(t, e.db.Delete(e.ctx, "/m/new"))
-			var keys []finalKey
+			var keys []kvtrace.FinalKey
 			for i := 0; i < 130; i++ {
-				var k finalKey
+				var k kvtrace.FinalKey
 				k.Key.Hex = hex.EncodeToString(fmt.Appendf(nil, "2/m/%03d", i))
 				k.Value.Hex = "76"
 				k.Version = 1
@@ -542,16 +543,16 @@ func TestVectorsTransactions(t *testing.T) {
 				k.CreateRel, k.ModRel = &c, &c
 				keys = append(keys, k)
 			}
-			checkFinalKeys(t, e.s, e.rev0, keys) // final_keys: "(130 keys /m/000 .. /m/129 omitted)"
+			kvtrace.CheckFinalKeys(t, e.s, e.rev0, keys, true) // final_keys: "(130 keys /m/000 .. /m/129 omitted)"
 		})
 	})
 }
 
 func TestVectorsLeaseOwner(t *testing.T) {
-	sc := loadScenarios(t, "lease_owner.json")["pb_owner_lease"]
+	sc := kvtrace.Load(t, "lease_owner.json")["pb_owner_lease"]
 	var res struct {
-		WhileLeaseHeld []finalKey `json:"while_lease_held"`
-		SecondTake     string     `json:"second_take"`
+		WhileLeaseHeld []kvtrace.FinalKey `json:"while_lease_held"`
+		SecondTake     string             `json:"second_take"`
 	}
 	must(t, json.Unmarshal(sc.Results, &res))
 	pbValue, _ := hex.DecodeString(res.WhileLeaseHeld[0].Value.Hex)
@@ -567,9 +568,9 @@ func TestVectorsLeaseOwner(t *testing.T) {
 		lease, err := e.db.Lease(e.ctx, 10)
 		must(t, err)
 		must(t, e.db.Txn(e.ctx, func(tx *Txn) error { return tx.Create(ownerPath, owner.JSON(), lease.ID()) }))
-		e.rec.pause(false)
-		checkFinalKeys(t, e.s, e.rev0, res.WhileLeaseHeld)
-		e.rec.pause(true)
+		e.rec.Pause(true)
+		kvtrace.CheckFinalKeys(t, e.s, e.rev0, res.WhileLeaseHeld, true)
+		e.rec.Pause(false)
 		isOwner := false
 		must(t, e.db.Txn(e.ctx, func(tx *Txn) error {
 			p, err := tx.Get(pb)
@@ -600,7 +601,7 @@ func TestVectorsLeaseOwner(t *testing.T) {
 }
 
 func TestVectorsWatch(t *testing.T) {
-	sc := loadScenarios(t, "watch.json")["watch_prefix_one_level"]
+	sc := kvtrace.Load(t, "watch.json")["watch_prefix_one_level"]
 	var res struct {
 		Events []struct {
 			Key   string  `json:"key"`
@@ -644,7 +645,7 @@ func TestVectorsWatch(t *testing.T) {
 }
 
 func TestVectorsMemoryBackend(t *testing.T) {
-	sc := loadScenarios(t, "memory_backend.json")["memory_backend"]
+	sc := kvtrace.Load(t, "memory_backend.json")["memory_backend"]
 	var res []map[string]any
 	must(t, json.Unmarshal(sc.Results, &res))
 	forEachStore(t, func(t *testing.T, s kv.KV) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sdpkit/sdpkit/config/kv"
+	"github.com/sdpkit/sdpkit/internal/kvtrace"
 )
 
 const (
@@ -20,7 +21,7 @@ const (
 // must wake the watcher (else the wait times out).
 func TestWatcherWakeRules(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		db := NewDB(s)
@@ -90,10 +91,10 @@ func TestWatcherWakeRules(t *testing.T) {
 // old /b update and woke at once; this watcher does not.
 func TestWatcherNoReplay(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		rec := newRecorder(s)
+		rec := kvtrace.NewRecorder(s)
 		db := NewDB(rec)
 		must(t, db.Create(ctx, "/a", []byte("0"), 0))
 		must(t, db.Create(ctx, "/b", []byte("0"), 0))
@@ -131,7 +132,7 @@ func TestWatcherNoReplay(t *testing.T) {
 		}
 		// The /a watch was set up once and reused.
 		n := 0
-		for _, r := range rec.take() {
+		for _, r := range rec.Take() {
 			if m := r.(map[string]any); m["rpc"] == "Watch.create" && m["key"] == "1/a" {
 				n++
 			}
@@ -145,7 +146,7 @@ func TestWatcherNoReplay(t *testing.T) {
 // A watcher does not wake for its own commits.
 func TestWatcherOwnWrites(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		db := NewDB(s)
@@ -181,7 +182,7 @@ func TestWatcherOwnWrites(t *testing.T) {
 // watcher that read the key wakes.
 func TestLeaseOwnerWatcher(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s kv.KV) {
-		wipe(t, s)
+		kvtrace.Wipe(t, s)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		cfg, err := New(noClose{s}, WithOwner(Owner{Command: []string{"x"}, Hostname: "h", PID: 7}))

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -105,14 +104,7 @@ func runPeer(t *testing.T, ctx context.Context, py string, spec any, args ...str
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx, py, append([]string{filepath.Join("testdata", "dq_peer.py")}, args...)...)
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("dq_peer.py %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.Bytes()
+	return testenv.RunPeer(ctx, t, in, py, append([]string{filepath.Join("testdata", "dq_peer.py")}, args...)...)
 }
 
 type peerTopic struct {
@@ -212,7 +204,7 @@ func TestEncodingInterop(t *testing.T) {
 		for _, s := range goSent {
 			// Header line "LEN KEY", then the value's LEN bytes: any bytes
 			// survive.
-			out := runCmd(t, peerCtx, nil, kcat, "-b", bootstrap, "-C", "-t", s.topic, "-e", "-o", "beginning", "-q",
+			out := testenv.RunPeer(peerCtx, t, nil, kcat, "-b", bootstrap, "-C", "-t", s.topic, "-e", "-o", "beginning", "-q",
 				"-f", `%S %k\n%s`)
 			got := readKcatRecords(t, out)
 			if len(got) != len(s.vecs) {
@@ -256,19 +248,6 @@ func TestEncodingInterop(t *testing.T) {
 		}
 		t.Logf("decoded %d records Python encoded", n)
 	})
-}
-
-// runCmd runs a peer command with stdin and returns its stdout.
-func runCmd(t *testing.T, ctx context.Context, stdin []byte, name string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v; stderr:\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.Bytes()
 }
 
 // readKcatRecords parses kcat's `-f '%S %k\n%s'` output.
@@ -323,15 +302,15 @@ func TestKcatWrites(t *testing.T) {
 		rest = first[half]
 		first = first[:half]
 	}
-	runCmd(t, ctx, bytes.Join(first, nil), kcat, produce...)
+	testenv.RunPeer(ctx, t, bytes.Join(first, nil), kcat, produce...)
 	// A raw record from a file (kcat sends each file as one record):
 	// bytes no JSON parser accepts.
 	bad := filepath.Join(t.TempDir(), "bad.bin")
 	if err := os.WriteFile(bad, []byte{0xff, 0xfe, '{'}, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runCmd(t, ctx, nil, kcat, "-b", bootstrap, "-P", "-t", topic, "-q", bad)
-	runCmd(t, ctx, rest, kcat, produce...)
+	testenv.RunPeer(ctx, t, nil, kcat, "-b", bootstrap, "-P", "-t", topic, "-q", bad)
+	testenv.RunPeer(ctx, t, rest, kcat, produce...)
 
 	c := newConsumer(t, k, dataqueue.WithTopics(topic), dataqueue.WithEncoding("json"))
 	var got []*dataqueue.Message

@@ -229,7 +229,7 @@ func TestCArray(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || !intsEqual(v.(*pyval.NDArray).Shape, c.want) {
+		if err != nil || !slices.Equal(v.(*pyval.NDArray).Shape, c.want) {
 			t.Errorf("shape %v: %v, %v", c.shape, v, err)
 		}
 	}

@@ -203,15 +203,3 @@ func pythonDecoded(encoding string, value pyval.Value) pyval.Value {
 
 // sameValue is a stricter pyval.Equal (dqvalue.Same).
 func sameValue(a, b pyval.Value) bool { return dqvalue.Same(a, b) }
-
-func intsEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}

@@ -1,8 +1,9 @@
-// Package kvtrace helps tests outside package config replay the config
-// vectors (shared/vectors/config): a kv.KV that records every request in
-// the vectors' etcd_requests shape, and comparisons of requests and of a
-// store's final content with a scenario. It mirrors the unexported
-// helpers of config's own vector tests.
+// Package kvtrace helps tests replay the config vectors
+// (shared/vectors/config): a kv.KV that records every request in the
+// vectors' etcd_requests shape, loading of a vector file's scenarios, and
+// comparisons of requests and of a store's final content with a scenario.
+// Package config's own tests and those of the packages built on it (legacy,
+// the sdp command) share it; it must not import package config.
 package kvtrace
 
 import (
@@ -33,16 +34,27 @@ func Wipe(t testing.TB, s kv.KV) int64 {
 // revisions and lease ids replaced by the vectors' placeholders.
 type Recorder struct {
 	kv.KV
-	mu  sync.Mutex
-	log []any
+	mu     sync.Mutex
+	log    []any
+	paused bool
 }
 
-// NewRecorder wraps s.
+// NewRecorder wraps s; it records from the start.
 func NewRecorder(s kv.KV) *Recorder { return &Recorder{KV: s} }
 
 func (r *Recorder) add(m map[string]any) {
 	r.mu.Lock()
-	r.log = append(r.log, m)
+	defer r.mu.Unlock()
+	if !r.paused {
+		r.log = append(r.log, m)
+	}
+}
+
+// Pause stops (true) or resumes (false) recording, for a test's own
+// reads that the vectors do not hold.
+func (r *Recorder) Pause(paused bool) {
+	r.mu.Lock()
+	r.paused = paused
 	r.mu.Unlock()
 }
 
@@ -103,6 +115,9 @@ func opsJSON(ops []kv.Op) []any {
 				g["revision"] = "<pinned read revision>"
 			}
 			out = append(out, map[string]any{"range": g})
+		case kv.OpTxn:
+			out = append(out, map[string]any{"txn": map[string]any{
+				"compare": cmpsJSON(o.Txn.Compares), "success": opsJSON(o.Txn.Success), "failure": opsJSON(o.Txn.Failure)}})
 		}
 	}
 	return out
@@ -110,6 +125,11 @@ func opsJSON(ops []kv.Op) []any {
 
 // Txn implements kv.KV.
 func (r *Recorder) Txn(ctx context.Context, cmps []kv.Compare, success, failure []kv.Op) (kv.TxnResult, error) {
+	r.add(map[string]any{"rpc": "Txn", "compare": cmpsJSON(cmps), "success": opsJSON(success), "failure": opsJSON(failure)})
+	return r.KV.Txn(ctx, cmps, success, failure)
+}
+
+func cmpsJSON(cmps []kv.Compare) []any {
 	cs := []any{}
 	for _, c := range cmps {
 		m := map[string]any{"key": bstr(c.Key), "target": targetNames[c.Target], "result": resultNames[c.Result]}
@@ -123,13 +143,45 @@ func (r *Recorder) Txn(ctx context.Context, cmps []kv.Compare, success, failure 
 		}
 		cs = append(cs, m)
 	}
-	r.add(map[string]any{"rpc": "Txn", "compare": cs, "success": opsJSON(success), "failure": opsJSON(failure)})
-	return r.KV.Txn(ctx, cmps, success, failure)
+	return cs
 }
 
-// normRequests turns a vector's etcd_requests into the recorder's form:
+// Watch implements kv.KV.
+func (r *Recorder) Watch(ctx context.Context, key, rangeEnd []byte, startRev int64) <-chan kv.WatchResponse {
+	m := map[string]any{"rpc": "Watch.create", "key": bstr(key)}
+	if rangeEnd != nil {
+		m["range_end"] = bstr(rangeEnd)
+	}
+	if startRev != 0 {
+		m["start_revision"] = "<revision>"
+	}
+	r.add(m)
+	return r.KV.Watch(ctx, key, rangeEnd, startRev)
+}
+
+// Grant implements kv.KV; the lease it returns records its revocation.
+func (r *Recorder) Grant(ctx context.Context, ttl int64) (kv.Lease, error) {
+	r.add(map[string]any{"rpc": "LeaseGrant", "TTL": ttl})
+	l, err := r.KV.Grant(ctx, ttl)
+	if err != nil {
+		return nil, err
+	}
+	return &recLease{Lease: l, r: r}, nil
+}
+
+type recLease struct {
+	kv.Lease
+	r *Recorder
+}
+
+func (l *recLease) Revoke(ctx context.Context) error {
+	l.r.add(map[string]any{"rpc": "LeaseRevoke"})
+	return l.Lease.Revoke(ctx)
+}
+
+// NormRequests turns a vector's etcd_requests into the Recorder's form:
 // non-printable strings keep only their hex.
-func normRequests(v any) any {
+func NormRequests(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		if h, ok := x["hex"]; ok {
@@ -137,23 +189,24 @@ func normRequests(v any) any {
 		}
 		out := map[string]any{}
 		for k, e := range x {
-			out[k] = normRequests(e)
+			out[k] = NormRequests(e)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = normRequests(e)
+			out[i] = NormRequests(e)
 		}
 		return out
 	}
 	return v
 }
 
-// CheckRequests compares recorded requests with a vector's.
-func CheckRequests(t testing.TB, what string, got []any, want []any) {
+// CheckRequests compares recorded requests with a vector's (a list of
+// generic JSON values).
+func CheckRequests(t testing.TB, what string, got []any, want any) {
 	t.Helper()
-	w := normRequests(want)
+	w := NormRequests(want)
 	if reflect.DeepEqual(any(got), w) {
 		return
 	}
@@ -168,16 +221,21 @@ type Scenario struct {
 	Results      json.RawMessage `json:"results"`
 	Runs         json.RawMessage `json:"runs"`
 	EtcdRequests []any           `json:"etcd_requests"`
-	FinalKeys    []FinalKey      `json:"final_keys"`
+	FinalKeysRaw json.RawMessage `json:"final_keys"`
+	// FinalKeys is final_keys when it is a list (one vector holds a note
+	// instead; FinalKeysRaw keeps it).
+	FinalKeys []FinalKey `json:"-"`
 }
 
-// FinalKey is one entry of a scenario's final_keys.
+// FinalKey is one entry of a scenario's final_keys. A nil CreateRel or
+// ModRel (not in the vector) is not checked.
 type FinalKey struct {
 	Key struct {
 		Text string `json:"text"`
 		Hex  string `json:"hex"`
 	} `json:"key"`
-	Value struct {
+	LogicalPath string `json:"logical_path"`
+	Value       struct {
 		Text string `json:"text"`
 		Hex  string `json:"hex"`
 	} `json:"value"`
@@ -210,6 +268,8 @@ func Load(t testing.TB, file string) map[string]*Scenario {
 	}
 	out := map[string]*Scenario{}
 	for _, s := range list {
+		// A final_keys that is not a list is a note; FinalKeys stays nil.
+		_ = json.Unmarshal(s.FinalKeysRaw, &s.FinalKeys)
 		out[s.Name] = s
 	}
 	return out
@@ -217,29 +277,38 @@ func Load(t testing.TB, file string) map[string]*Scenario {
 
 // CheckFinalKeys compares the whole store with want: keys, values,
 // versions, lease flags and, when checkRevs, the revisions relative to
-// rev0 (the revision after the scenario's wipe).
+// rev0 (the revision after the scenario's wipe) that want holds.
 func CheckFinalKeys(t testing.TB, s kv.KV, rev0 int64, want []FinalKey, checkRevs bool) {
 	t.Helper()
 	res, err := s.Txn(context.Background(), nil, []kv.Op{{Type: kv.OpRange, Key: []byte{0}, RangeEnd: []byte{0}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := res.Results[0].KVs
 	var gs, ws []string
-	for _, k := range res.Results[0].KVs {
+	for _, k := range got {
 		c, m := k.CreateRevision-rev0, k.ModRevision-rev0
 		if !checkRevs {
 			c, m = 0, 0
 		}
 		gs = append(gs, fmt.Sprintf("%s=%x v%d c%d m%d lease=%v", k.Key, k.Value, k.Version, c, m, k.Lease != 0))
 	}
-	for _, k := range want {
+	for i, k := range want {
 		kb, _ := hex.DecodeString(k.Key.Hex)
 		var c, m int64
-		if checkRevs && k.CreateRel != nil {
-			c = *k.CreateRel
-		}
-		if checkRevs && k.ModRel != nil {
-			m = *k.ModRel
+		if checkRevs {
+			// A revision the vector does not hold takes the store's, so
+			// that only the key at the same place is compared.
+			if k.CreateRel != nil {
+				c = *k.CreateRel
+			} else if i < len(got) {
+				c = got[i].CreateRevision - rev0
+			}
+			if k.ModRel != nil {
+				m = *k.ModRel
+			} else if i < len(got) {
+				m = got[i].ModRevision - rev0
+			}
 		}
 		ws = append(ws, fmt.Sprintf("%s=%s v%d c%d m%d lease=%v", kb, k.Value.Hex, k.Version, c, m, k.HasLease))
 	}

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -20,17 +18,12 @@ import (
 // single-member cluster on loopback client and peer ports with its own
 // data directory. It is stopped when the test ends.
 type EtcdServer struct {
+	serverProc
 	bin        string
 	dir        string // data directory
 	clientPort int
 	peerPort   int
 	args       []string
-
-	logStart int64
-
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
 }
 
 // EtcdOption configures Etcd.
@@ -50,33 +43,24 @@ func Etcd(t testing.TB, opts ...EtcdOption) *EtcdServer {
 	t.Helper()
 	bin := lookBinary(t, "etcd", "etcd-server")
 	s := &EtcdServer{bin: bin, dir: t.TempDir()}
+	s.serverProc = serverProc{name: "etcd", logPath: s.LogPath(), tailBytes: 4000, poll: 20 * time.Millisecond}
 	for _, o := range opts {
 		o(s)
 	}
 	t.Cleanup(func() { _ = s.Stop() })
-	var lastErr, err error
-	for range startTries {
-		if s.clientPort, err = freePort(); err == nil {
-			s.peerPort, err = freePort()
+	err := startOnFreePorts(2, func(ports []int) error {
+		s.clientPort, s.peerPort = ports[0], ports[1]
+		err := s.start()
+		if errors.Is(err, errBind) {
+			// A failed first start may leave a half-made member directory.
+			_ = os.RemoveAll(s.DataDir())
 		}
-		if err != nil {
-			t.Fatalf("testenv: %v", err)
-		}
-		if s.clientPort == s.peerPort {
-			continue
-		}
-		lastErr = s.start()
-		if lastErr == nil {
-			return s
-		}
-		if !errors.Is(lastErr, errBind) {
-			break
-		}
-		// A failed first start may leave a half-made member directory.
-		_ = os.RemoveAll(s.DataDir())
+		return err
+	})
+	if err != nil {
+		t.Fatalf("testenv: starting etcd: %v", err)
 	}
-	t.Fatalf("testenv: starting etcd: %v", lastErr)
-	return nil
+	return s
 }
 
 // Endpoints returns the client endpoints, for clientv3.Config.Endpoints.
@@ -108,56 +92,30 @@ func (s *EtcdServer) start() error {
 		"--log-outputs", s.LogPath(),
 	}
 	args = append(args, s.args...)
-	s.logStart = 0
-	if st, err := os.Stat(s.LogPath()); err == nil {
-		s.logStart = st.Size()
-	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
 	// The Debian package's defaults file is not read by the binary, but an
 	// ETCD_* variable in the environment would override the flags above.
 	cmd.Env = withoutEtcdVars(os.Environ())
-	if err := cmd.Start(); err != nil {
+	if err := s.launch(cmd); err != nil {
 		return err
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	s.mu.Lock()
-	s.cmd, s.done = cmd, done
-	s.mu.Unlock()
-
-	deadline := time.Now().Add(startTimeout)
 	hc := &http.Client{Timeout: time.Second}
-	for {
-		select {
-		case <-done:
-			log := s.logTail()
-			if strings.Contains(log, "address already in use") {
-				return fmt.Errorf("%w: %s", errBind, log)
-			}
-			return fmt.Errorf("etcd exited during start-up; log:\n%s", log)
-		default:
-		}
-		body, err := s.health(hc)
-		if err == nil && strings.Contains(body, `"health":"true"`) {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			_ = s.Stop()
-			return fmt.Errorf("etcd not healthy within %v (last: %q %v); log:\n%s", startTimeout, body, err, s.logTail())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return s.waitReady(startTimeout, func() error { return s.healthy(hc) }, s.Stop)
 }
 
-func (s *EtcdServer) health(hc *http.Client) (string, error) {
+// healthy reports whether the /health endpoint says the member is healthy.
+func (s *EtcdServer) healthy(hc *http.Client) error {
 	resp, err := hc.Get(s.ClientURL() + "/health")
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	return string(b), err
+	if err == nil && !strings.Contains(string(b), `"health":"true"`) {
+		err = fmt.Errorf("not healthy: %q", b)
+	}
+	return err
 }
 
 func withoutEtcdVars(env []string) []string {
@@ -170,29 +128,9 @@ func withoutEtcdVars(env []string) []string {
 	return out
 }
 
-func (s *EtcdServer) logTail() string {
-	b, err := os.ReadFile(s.LogPath())
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	if s.logStart <= int64(len(b)) {
-		b = b[s.logStart:]
-	}
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
-}
-
 // Stop stops the server (SIGTERM, then SIGKILL if it does not exit in
 // time). Stopping a stopped server does nothing.
-func (s *EtcdServer) Stop() error {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.cmd, s.done = nil, nil
-	s.mu.Unlock()
-	return stopProcess(cmd, done, "etcd", func() { _ = cmd.Process.Signal(syscall.SIGTERM) })
-}
+func (s *EtcdServer) Stop() error { return s.stop(stopTimeout, sigterm) }
 
 // Restart stops the server and starts it again on the same ports and data
 // directory; the data survives (etcd persists every write).
@@ -201,14 +139,5 @@ func (s *EtcdServer) Restart(t testing.TB) {
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	var err error
-	for range startTries {
-		if err = s.start(); err == nil || !errors.Is(err, errBind) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond) // the old sockets may linger
-	}
-	if err != nil {
-		t.Fatalf("testenv: restarting etcd: %v", err)
-	}
+	s.restart(t, 200*time.Millisecond, s.start)
 }

@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -50,6 +48,7 @@ type KafkaBroker interface {
 // KafkaServer is a single-node Apache Kafka broker (KRaft, combined broker
 // and controller) running as a JVM child process with its own directory.
 type KafkaServer struct {
+	serverProc
 	java, libs, log4j string
 	dir               string // server.properties, kafka.log, data/
 	cfg               kafkaConfig
@@ -57,12 +56,6 @@ type KafkaServer struct {
 	brokerPort        int
 	controllerPort    int
 	formatted         bool
-
-	logStart int64
-
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{}
 }
 
 type kafkaConfig struct {
@@ -229,6 +222,7 @@ func newKafka(java, libs, dir string, opts ...KafkaOption) (*KafkaServer, error)
 		cfg:       kafkaConfig{props: kafkaDefaults()},
 		clusterID: newClusterID(),
 	}
+	s.serverProc = serverProc{name: "kafka", logPath: s.LogPath(), tailBytes: 6000, poll: 100 * time.Millisecond}
 	if root, ok := moduleRoot(); ok {
 		if p := filepath.Join(root, "scripts", "kafka", "log4j2.xml"); fileExists(p) {
 			s.log4j = p
@@ -237,38 +231,22 @@ func newKafka(java, libs, dir string, opts ...KafkaOption) (*KafkaServer, error)
 	for _, o := range opts {
 		o(&s.cfg)
 	}
-	var lastErr error
-	for range startTries {
-		var err error
-		if s.brokerPort, err = freePort(); err == nil {
-			s.controllerPort, err = freePort()
-		}
-		if err != nil {
-			return s, err
-		}
-		if s.brokerPort == s.controllerPort {
-			continue
-		}
+	err := startOnFreePorts(2, func(ports []int) error {
+		s.brokerPort, s.controllerPort = ports[0], ports[1]
 		// The static quorum (controller.quorum.voters) keeps no port in
 		// the formatted directory, so a retry on new ports reuses it.
 		if err := s.writeProperties(); err != nil {
-			return s, err
+			return err
 		}
 		if !s.formatted {
 			if err := s.format(); err != nil {
-				return s, err
+				return err
 			}
 			s.formatted = true
 		}
-		lastErr = s.start()
-		if lastErr == nil {
-			return s, nil
-		}
-		if !errors.Is(lastErr, errBind) {
-			break
-		}
-	}
-	return s, lastErr
+		return s.start()
+	})
+	return s, err
 }
 
 // newClusterID makes a KRaft cluster ID: 16 random bytes, base64url without
@@ -366,10 +344,6 @@ func (s *KafkaServer) format() error {
 }
 
 func (s *KafkaServer) start() error {
-	s.logStart = 0
-	if st, err := os.Stat(s.LogPath()); err == nil {
-		s.logStart = st.Size()
-	}
 	logf, err := os.OpenFile(s.LogPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -379,16 +353,11 @@ func (s *KafkaServer) start() error {
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	dieWithParent(cmd)
-	err = cmd.Start()
+	err = s.launch(cmd)
 	logf.Close() // the child has its own descriptor
 	if err != nil {
 		return err
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	s.mu.Lock()
-	s.cmd, s.done = cmd, done
-	s.mu.Unlock()
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Addr()), kgo.DialTimeout(time.Second),
 		kgo.RequestRetries(0), kgo.RetryTimeout(time.Second))
@@ -398,27 +367,7 @@ func (s *KafkaServer) start() error {
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	deadline := time.Now().Add(kafkaStartTimeout)
-	var last error
-	for {
-		select {
-		case <-done:
-			log := s.logTail()
-			if strings.Contains(log, "Address already in use") {
-				return fmt.Errorf("%w: %s", errBind, log)
-			}
-			return fmt.Errorf("kafka exited during start-up; log:\n%s", log)
-		default:
-		}
-		if last = kafkaReady(adm); last == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			_ = s.Stop()
-			return fmt.Errorf("kafka not ready within %v (last: %v); log:\n%s", kafkaStartTimeout, last, s.logTail())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return s.waitReady(kafkaStartTimeout, func() error { return kafkaReady(adm) }, s.Stop)
 }
 
 // kafkaReady reports whether the broker answers a metadata request, is
@@ -447,30 +396,10 @@ func kafkaReady(adm *kadm.Client) error {
 	return nil
 }
 
-func (s *KafkaServer) logTail() string {
-	b, err := os.ReadFile(s.LogPath())
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	if s.logStart <= int64(len(b)) {
-		b = b[s.logStart:]
-	}
-	if len(b) > 6000 {
-		b = b[len(b)-6000:]
-	}
-	return string(b)
-}
-
 // Stop shuts the broker down cleanly (SIGTERM: a controlled shutdown that
 // flushes the logs), killing it if it takes longer than 30 s. Stopping a
 // stopped server does nothing.
-func (s *KafkaServer) Stop() error {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.cmd, s.done = nil, nil
-	s.mu.Unlock()
-	return stopProcessWithin(cmd, done, "kafka", func() { _ = cmd.Process.Signal(syscall.SIGTERM) }, kafkaStopTimeout)
-}
+func (s *KafkaServer) Stop() error { return s.stop(kafkaStopTimeout, sigterm) }
 
 // Restart stops the broker and starts it again on the same ports and data
 // directory, waiting until it leads its partitions again; acknowledged
@@ -480,14 +409,5 @@ func (s *KafkaServer) Restart(t testing.TB) {
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	var err error
-	for range startTries {
-		if err = s.start(); err == nil || !errors.Is(err, errBind) {
-			break
-		}
-		time.Sleep(500 * time.Millisecond) // the old sockets may linger
-	}
-	if err != nil {
-		t.Fatalf("testenv: restarting Kafka: %v", err)
-	}
+	s.restart(t, 500*time.Millisecond, s.start)
 }

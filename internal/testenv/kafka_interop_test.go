@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/hex"
 	"math/rand/v2"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -32,20 +31,6 @@ func interopValues(n int) [][]byte {
 		vals[i] = v
 	}
 	return vals
-}
-
-// runPeer runs a peer command with stdin and returns its stdout, failing
-// the test with its stderr.
-func runPeer(ctx context.Context, t *testing.T, stdin []byte, name string, args ...string) []byte {
-	t.Helper()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdin = bytes.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v; stderr:\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.String())
-	}
-	return stdout.Bytes()
 }
 
 func hexLines(vals [][]byte) []byte {
@@ -104,10 +89,10 @@ func TestKafkaInterop(t *testing.T) {
 		if err := KafkaClient(t, k).ProduceSync(ctx, recs...).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
-		out := runPeer(ctx, t, nil, kcat, "-b", addr, "-C", "-t", topic, "-e", "-o", "beginning", "-q", "-f", `%s\n`)
+		out := RunPeer(ctx, t, nil, kcat, "-b", addr, "-C", "-t", topic, "-e", "-o", "beginning", "-q", "-f", `%s\n`)
 		got := bytes.Split(bytes.TrimSuffix(out, []byte("\n")), []byte("\n"))
 		sameValues(t, "kcat", got, vals)
-		out = runPeer(ctx, t, nil, py, peer, "consume", addr, topic, strconv.Itoa(len(vals)))
+		out = RunPeer(ctx, t, nil, py, peer, "consume", addr, topic, strconv.Itoa(len(vals)))
 		sameValues(t, "aiokafka", fromHexLines(t, out), vals)
 	})
 
@@ -116,7 +101,7 @@ func TestKafkaInterop(t *testing.T) {
 		defer cancel()
 		topic := NewTopic(t, k, 1)
 		in := append(bytes.Join(vals, []byte("\n")), '\n')
-		runPeer(ctx, t, in, kcat, "-b", addr, "-P", "-t", topic, "-q")
+		RunPeer(ctx, t, in, kcat, "-b", addr, "-P", "-t", topic, "-q")
 		var got [][]byte
 		for _, r := range consumeN(ctx, t, k, topic, len(vals)) {
 			got = append(got, r.Value)
@@ -128,7 +113,7 @@ func TestKafkaInterop(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		topic := NewTopic(t, k, 1)
-		runPeer(ctx, t, hexLines(vals), py, peer, "produce", addr, topic)
+		RunPeer(ctx, t, hexLines(vals), py, peer, "produce", addr, topic)
 		var got [][]byte
 		for _, r := range consumeN(ctx, t, k, topic, len(vals)) {
 			got = append(got, r.Value)

@@ -2,9 +2,11 @@ package testenv
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -46,6 +48,21 @@ func Python(t testing.TB, modules ...string) string {
 		}
 	}
 	return py
+}
+
+// RunPeer runs a peer command (a Python script, kcat) with stdin and
+// returns its stdout; if the command fails, so does the test, quoting the
+// command's stderr.
+func RunPeer(ctx context.Context, t testing.TB, stdin []byte, name string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v; stderr:\n%s", filepath.Base(name), strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.Bytes()
 }
 
 func lastLine(s string) string {

@@ -2,7 +2,6 @@ package testenv
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,34 +10,18 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-)
-
-// SkipMissingEnv is the environment variable that turns a missing server
-// binary from a test failure into a skip when set to 1.
-const SkipMissingEnv = "SDP_SKIP_MISSING_SERVERS"
-
-const (
-	startTimeout = 15 * time.Second
-	stopTimeout  = 10 * time.Second
-	startTries   = 5
 )
 
 // RedisServer is a redis-server child process listening on a loopback port
 // with its own data directory. It is stopped when the test ends.
 type RedisServer struct {
+	serverProc
 	bin  string
 	cfg  redisConfig
 	dir  string
 	port int
-
-	logStart int64 // size of the log before the current start
-
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
 }
 
 type redisConfig struct {
@@ -82,6 +65,7 @@ func Redis(t testing.TB, opts ...RedisOption) *RedisServer {
 	t.Helper()
 	bin := lookBinary(t, "redis-server", "redis-server")
 	s := &RedisServer{bin: bin, dir: t.TempDir(), cfg: redisConfig{dbfilename: "dump.rdb"}}
+	s.serverProc = serverProc{name: "redis-server", logPath: s.LogPath(), tailBytes: 4000, poll: 20 * time.Millisecond}
 	for _, o := range opts {
 		o(&s.cfg)
 	}
@@ -91,23 +75,14 @@ func Redis(t testing.TB, opts ...RedisOption) *RedisServer {
 		}
 	}
 	t.Cleanup(func() { _ = s.Stop() })
-	var lastErr error
-	for range startTries {
-		port, err := freePort()
-		if err != nil {
-			t.Fatalf("testenv: %v", err)
-		}
-		s.port = port
-		lastErr = s.start()
-		if lastErr == nil {
-			return s
-		}
-		if !errors.Is(lastErr, errBind) {
-			break
-		}
+	err := startOnFreePorts(1, func(ports []int) error {
+		s.port = ports[0]
+		return s.start()
+	})
+	if err != nil {
+		t.Fatalf("testenv: starting redis-server: %v", err)
 	}
-	t.Fatalf("testenv: starting redis-server: %v", lastErr)
-	return nil
+	return s
 }
 
 // Addr returns the server's host:port.
@@ -128,9 +103,6 @@ func (s *RedisServer) RDBPath() string { return filepath.Join(s.dir, s.cfg.dbfil
 // LogPath returns the path of the server's log file.
 func (s *RedisServer) LogPath() string { return filepath.Join(s.dir, "redis.log") }
 
-// errBind marks a start that failed because the port was taken.
-var errBind = errors.New("port in use")
-
 func (s *RedisServer) start() error {
 	appendonly := "no"
 	if s.cfg.aof {
@@ -149,58 +121,21 @@ func (s *RedisServer) start() error {
 		"--enable-debug-command", "local",
 	}
 	args = append(args, s.cfg.args...)
-	s.logStart = 0
-	if st, err := os.Stat(s.LogPath()); err == nil {
-		s.logStart = st.Size()
-	}
 	cmd := exec.Command(s.bin, args...)
 	cmd.Dir = s.dir
-	if err := cmd.Start(); err != nil {
+	if err := s.launch(cmd); err != nil {
 		return err
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	s.mu.Lock()
-	s.cmd, s.done = cmd, done
-	s.mu.Unlock()
-
-	deadline := time.Now().Add(startTimeout)
-	for {
-		select {
-		case <-done:
-			log := s.logTail()
-			if strings.Contains(log, "Address already in use") {
-				return fmt.Errorf("%w: %s", errBind, log)
-			}
-			return fmt.Errorf("redis-server exited during start-up; log:\n%s", log)
-		default:
-		}
-		reply, err := s.Do("PING")
-		if err == nil && reply == "PONG" {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			_ = s.Stop()
-			return fmt.Errorf("redis-server did not answer PING within %v (last: %v %v); log:\n%s", startTimeout, reply, err, s.logTail())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return s.waitReady(startTimeout, s.pinged, s.Stop)
 }
 
-// logTail returns the end of what the server logged since the current
-// start, for error messages.
-func (s *RedisServer) logTail() string {
-	b, err := os.ReadFile(s.LogPath())
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
+// pinged reports whether the server answers PING.
+func (s *RedisServer) pinged() error {
+	reply, err := s.Do("PING")
+	if err == nil && reply != "PONG" {
+		err = fmt.Errorf("PING answered %v", reply)
 	}
-	if s.logStart <= int64(len(b)) {
-		b = b[s.logStart:]
-	}
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
-	}
-	return string(b)
+	return err
 }
 
 // Stop shuts the server down without saving (SHUTDOWN NOSAVE), killing it
@@ -208,12 +143,8 @@ func (s *RedisServer) logTail() string {
 func (s *RedisServer) Stop() error { return s.stop("NOSAVE") }
 
 func (s *RedisServer) stop(mode string) error {
-	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.cmd, s.done = nil, nil
-	s.mu.Unlock()
 	// The connection drops when the server exits, so the reply is an error.
-	return stopProcess(cmd, done, "redis-server", func() { _, _ = s.Do("SHUTDOWN", mode) })
+	return s.serverProc.stop(stopTimeout, func(*exec.Cmd) { _, _ = s.Do("SHUTDOWN", mode) })
 }
 
 // Restart stops the server and starts it again on the same port and data
@@ -229,16 +160,7 @@ func (s *RedisServer) Restart(t testing.TB) {
 	if err := s.stop(mode); err != nil {
 		t.Fatal(err)
 	}
-	var err error
-	for range startTries {
-		if err = s.start(); err == nil || !errors.Is(err, errBind) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond) // the old socket may linger
-	}
-	if err != nil {
-		t.Fatalf("testenv: restarting redis-server: %v", err)
-	}
+	s.restart(t, 200*time.Millisecond, s.start)
 }
 
 // RedisError is an error reply from the server.
@@ -336,17 +258,6 @@ func readReply(r *bufio.Reader) (any, error) {
 	return nil, fmt.Errorf("unknown reply type %q", kind)
 }
 
-// freePort asks the OS for a free loopback port. Another process may take
-// it before redis-server binds it; Redis retries in that case.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
@@ -362,19 +273,4 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// lookBinary finds a server binary on PATH; without it the test fails (or
-// is skipped when SDP_SKIP_MISSING_SERVERS=1) naming the Debian package.
-func lookBinary(t testing.TB, name, debPackage string) string {
-	t.Helper()
-	bin, err := exec.LookPath(name)
-	if err != nil {
-		msg := name + " not found: run `make deps` or apt-get install " + debPackage
-		if os.Getenv(SkipMissingEnv) == "1" {
-			t.Skip(msg)
-		}
-		t.Fatal(msg)
-	}
-	return bin
 }

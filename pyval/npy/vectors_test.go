@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -172,7 +173,7 @@ func TestVectors(t *testing.T) {
 			if !a.DType.Equal(dt) {
 				t.Errorf("dtype %s, want %s", a.DType, dt)
 			}
-			if !equalInts(a.Shape, v.want.Shape) {
+			if !slices.Equal(a.Shape, v.want.Shape) {
 				t.Errorf("shape %v, want %v", a.Shape, v.want.Shape)
 			}
 			if a.FortranOrder != v.want.FortranOrder {
@@ -209,17 +210,5 @@ func TestVectors(t *testing.T) {
 // sameArray compares arrays bit for bit (pyval.Equal follows numpy, where
 // NaN != NaN).
 func sameArray(a, b *pyval.NDArray) bool {
-	return a.DType.Equal(b.DType) && equalInts(a.Shape, b.Shape) && a.FortranOrder == b.FortranOrder && bytes.Equal(a.Data, b.Data)
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return a.DType.Equal(b.DType) && slices.Equal(a.Shape, b.Shape) && a.FortranOrder == b.FortranOrder && bytes.Equal(a.Data, b.Data)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/sdpkit/sdpkit/internal/vectors"
@@ -292,10 +293,10 @@ func same(a, b pyval.Value, logical bool) bool {
 	case *pyval.NDArray:
 		y := b.(*pyval.NDArray)
 		if logical {
-			return x.DType.String() == y.DType.String() && x.DType.Equal(y.DType) && sameInts(x.Shape, y.Shape) &&
+			return x.DType.String() == y.DType.String() && x.DType.Equal(y.DType) && slices.Equal(x.Shape, y.Shape) &&
 				bytes.Equal(x.CData(), y.CData())
 		}
-		return x.DType.String() == y.DType.String() && x.DType.Equal(y.DType) && sameInts(x.Shape, y.Shape) &&
+		return x.DType.String() == y.DType.String() && x.DType.Equal(y.DType) && slices.Equal(x.Shape, y.Shape) &&
 			x.FortranOrder == y.FortranOrder && bytes.Equal(x.Data, y.Data)
 	case *pyval.Scalar:
 		y := b.(*pyval.Scalar)
@@ -310,18 +311,6 @@ func sameSeq(a, b []pyval.Value, logical bool) bool {
 	}
 	for i := range a {
 		if !same(a[i], b[i], logical) {
-			return false
-		}
-	}
-	return true
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
 			return false
 		}
 	}

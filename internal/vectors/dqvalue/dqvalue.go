@@ -127,11 +127,7 @@ func tagged(tag string, v any, path string) (pyval.Value, error) {
 		}
 		return d, nil
 	case "$npscalar":
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, bad(path, "want an object")
-		}
-		dt, err := dtype(m["dtype"], path+".dtype")
+		m, dt, err := numpyObject(v, path)
 		if err != nil {
 			return nil, err
 		}
@@ -144,11 +140,7 @@ func tagged(tag string, v any, path string) (pyval.Value, error) {
 		}
 		return &pyval.Scalar{DType: dt, Data: data}, nil
 	case "$ndarray":
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, bad(path, "want an object")
-		}
-		dt, err := dtype(m["dtype"], path+".dtype")
+		m, dt, err := numpyObject(v, path)
 		if err != nil {
 			return nil, err
 		}
@@ -184,6 +176,16 @@ func tagged(tag string, v any, path string) (pyval.Value, error) {
 		return a, nil
 	}
 	return nil, bad(path, "unknown tag %q", tag)
+}
+
+// numpyObject reads the object of a $npscalar or $ndarray and its dtype.
+func numpyObject(v any, path string) (map[string]any, pyval.DType, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, pyval.DType{}, bad(path, "want an object")
+	}
+	dt, err := dtype(m["dtype"], path+".dtype")
+	return m, dt, err
 }
 
 func float(v any, path string) (float64, error) {
