@@ -41,7 +41,10 @@ func (ts *TelescopeState) fullKeys(key string) [][]byte {
 // already holds is reported as met even if ctx has ended (the first check
 // then runs under context.WithoutCancel), as katsdptelstate checks before
 // looking at cancellation. Errors from reading or
-// decoding the key, and from cond's backend, end the wait too.
+// decoding the key, and from cond's backend, end the wait too, except a
+// connection error while re-checking after an update: the server is
+// restarting, the monitor reconnects and asks for another check, and the
+// wait goes on (bounded by ctx).
 func (ts *TelescopeState) WaitKey(ctx context.Context, key string, cond func(v pyval.Value, ts *float64) bool) error {
 	fks := ts.fullKeys(key)
 	return ts.wait(ctx, "wait_key", fks, func(ctx context.Context, upd *backend.KeyUpdate) (bool, error) {
@@ -86,7 +89,15 @@ func (ts *TelescopeState) wait(ctx context.Context, what string, fks [][]byte, c
 			}
 			return backendErr(what, fks[0], err)
 		}
-		if ok, err := check(ctx, &upd); ok || err != nil {
+		ok, err := check(ctx, &upd)
+		if err != nil && ctx.Err() == nil && errors.Is(err, backend.ErrConnection) {
+			// The server went away between the update and the re-check
+			// (a restart): the monitor reconnects and sends another
+			// "check again" when it is back, so the wait goes on rather
+			// than failing; ctx still bounds it.
+			continue
+		}
+		if ok || err != nil {
 			if endedBy(ctx, err) {
 				return waitErr(ctx, what, fks[0])
 			}
