@@ -96,7 +96,7 @@ func pointingTable(n int, t float64) *pyval.NDArray {
 		}
 		ph := t/7 + float64(i)*1.3
 		vals := []float64{
-			float64(n),                           // last_scan_index
+			float64(n),                              // last_scan_index
 			12 * math.Sin(ph), 0.8 + 0.1*float64(i), // xel_offset, _std (arcsec)
 			-9 * math.Cos(ph*0.8), 0.7, // el_offset, _std
 			1.2, 1.2, // expected_width_h, _v (deg)
@@ -105,7 +105,7 @@ func pointingTable(n int, t float64) *pyval.NDArray {
 			95 + 5*math.Sin(ph/3), 0.5, // fitted_height, _std
 		}
 		for k, v := range vals {
-			binary.LittleEndian.PutUint64(rec[32+8*k:], math.Float64bits(v))
+			binary.LittleEndian.PutUint64(rec[32+8*k:], math.Float64bits(round(v, 1e4)))
 		}
 	}
 	return &pyval.NDArray{DType: dt, Shape: []int{len(upAntennas)}, Data: data}
@@ -118,12 +118,16 @@ func bandpass(t float64) *pyval.NDArray {
 	for i := range v {
 		x := float64(i) / float64(upBandpassLen-1)
 		edge := 1 / (1 + math.Exp(-40*(x-0.06))) / (1 + math.Exp(40*(x-0.94)))
-		v[i] = 10 * edge * (1 + 0.08*math.Sin(12*x+t) + 0.02*math.Sin(97*x*x+3*t))
+		v[i] = round(10*edge*(1+0.08*math.Sin(12*x+t)+0.02*math.Sin(97*x*x+3*t)), 1e3)
 	}
 	return pyval.ArrayOf(v)
 }
 
 // windSpeed is a gusty wind in m/s.
 func windSpeed(t float64) float64 {
-	return 7 + 2.5*math.Sin(t/9) + 0.8*math.Sin(t*1.7)
+	return round(7+2.5*math.Sin(t/9)+0.8*math.Sin(t*1.7), 100)
 }
+
+// round keeps the values short on the page: digits beyond 1/scale are
+// noise for simulated data.
+func round(v, scale float64) float64 { return math.Round(v*scale) / scale }

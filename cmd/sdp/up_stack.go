@@ -52,6 +52,7 @@ type upOptions struct {
 	noSim       bool
 	simRate     float64 // simulator records per second per topic
 	date        time.Time
+	webOpts     []web.Option // more options for the page (tests)
 	log         *slog.Logger
 }
 
@@ -161,11 +162,12 @@ func startUp(ctx context.Context, o upOptions) (s *upStack, err error) {
 	})
 
 	if o.httpAddr != "" {
-		addr, stop, err := serveDevice(o.httpAddr, s.Device, web.WithTitle("sdp up: "+upDevice))
+		wo := append([]web.Option{web.WithTitle("sdp up: " + upDevice)}, o.webOpts...)
+		addr, stop, err := serveDevice(o.httpAddr, s.Device, wo...)
 		if err != nil && o.httpDefault && isAddrInUse(err) {
 			s.HTTPMoved = o.httpAddr
 			host, _, _ := net.SplitHostPort(o.httpAddr)
-			addr, stop, err = serveDevice(net.JoinHostPort(host, "0"), s.Device, web.WithTitle("sdp up: "+upDevice))
+			addr, stop, err = serveDevice(net.JoinHostPort(host, "0"), s.Device, wo...)
 		}
 		if err != nil {
 			return s, fmt.Errorf("sdp up: serving the page on %s: %w", o.httpAddr, err)
