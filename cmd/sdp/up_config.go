@@ -27,9 +27,10 @@ var upFlowSpecs = []upFlowSpec{
 	{"wind_speed", upTopicWind, "json", "DevDouble", 1},
 }
 
-// writeConfig writes the execution block, the processing block and its
-// flows, and the telstate device's descriptor, each only where nothing is
-// stored yet: with --data-dir, what a user edited survives a restart.
+// writeConfig writes the execution block and the processing block where
+// they are missing, and (re)writes the flows and the telstate device's
+// descriptor: they name this run's broker and Redis, whose ports change
+// from run to run, so with --data-dir a stale copy would point nowhere.
 func (s *upStack) writeConfig(ctx context.Context, date time.Time) error {
 	day := date.Format("20060102")
 	s.EBID = "eb-sdpup-" + day + "-00001"
@@ -82,9 +83,12 @@ func (s *upStack) writeConfig(ctx context.Context, date time.Time) error {
 					return err
 				}
 				if old == nil {
-					if err := tx.Flows().Create(fl); err != nil {
-						return err
-					}
+					err = tx.Flows().Create(fl)
+				} else {
+					err = tx.Flows().Update(fl)
+				}
+				if err != nil {
+					return err
 				}
 			}
 		}
@@ -99,10 +103,13 @@ func (s *upStack) writeConfig(ctx context.Context, date time.Time) error {
 	}
 	err = s.Config.DB().Txn(ctx, func(tx *config.Txn) error {
 		old, err := tx.Get(upTelstatePath)
-		if err != nil || old != nil {
+		if err != nil {
 			return err
 		}
-		return tx.Create(upTelstatePath, desc, 0)
+		if old == nil {
+			return tx.Create(upTelstatePath, desc, 0)
+		}
+		return tx.Update(upTelstatePath, desc)
 	})
 	if err != nil {
 		return fmt.Errorf("sdp up: writing the telstate exchange at %s: %w", upTelstatePath, err)

@@ -409,3 +409,41 @@ func TestUpProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestUpDataDir: with --data-dir the database outlives the stack, and a
+// restart points sdp up's flows at the new run's broker.
+func TestUpDataDir(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	const mark = "/component/user-entry"
+	first := startTestStack(t, upOptions{dataDir: dir, noSim: true})
+	if err := first.Config.DB().Txn(ctx, func(tx *config.Txn) error { return tx.Create(mark, []byte("{}"), 0) }); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	second := startTestStack(t, upOptions{dataDir: dir, noSim: true})
+	err := second.Config.Txn(ctx, func(tx *config.Txn) error {
+		v, err := tx.Get(mark)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			t.Errorf("%s lost over the restart", mark)
+		}
+		f, err := tx.Flows().Get(config.FlowKey{PBID: second.PBID, Kind: "data-queue", Name: "pointing"})
+		if err != nil {
+			return err
+		}
+		if got, want := f.Sink.(*config.DataQueue).Host, "kafka://"+second.Brokers[0]; got != want {
+			t.Errorf("flow host %s, want %s", got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "state ON", func() bool { return second.Device.State().String() == "ON" })
+	if _, err := os.Stat(dir); err != nil {
+		t.Errorf("the data directory: %v", err)
+	}
+}
