@@ -2,6 +2,7 @@
 // database, data queues and queue connector of the SDP, from the command
 // line.
 //
+//	sdp up                       the whole data layer in one process (docs/sdp-up.md)
 //	sdp demo                     a tour of the telescope state
 //	sdp telstate --db FILE ...   query and edit telescope state
 //	sdp config ...               query and edit the configuration database
