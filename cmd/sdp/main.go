@@ -2,6 +2,7 @@
 // database, data queues and queue connector of the SDP, from the command
 // line.
 //
+//	sdp up                       the whole data layer in one process (docs/sdp-up.md)
 //	sdp demo                     a tour of the telescope state
 //	sdp telstate --db FILE ...   query and edit telescope state
 //	sdp config ...               query and edit the configuration database
@@ -98,7 +99,7 @@ func newRootCmd(stdout, stderr io.Writer, opts ...rootOption) *cobra.Command {
 		fmt.Fprintf(stderr, "%s: %v\n%s", c.CommandPath(), err, c.UsageString())
 		return reportedError{usageError{err}}
 	})
-	root.AddCommand(newTelstateCmd(), newDemoCmd(), newBenchCmd(), newConfigCmd(rc), newConnectorCmd(), newQueueCmd())
+	root.AddCommand(newTelstateCmd(), newDemoCmd(), newBenchCmd(), newConfigCmd(rc), newConnectorCmd(), newQueueCmd(), newUpCmd())
 	wrapErrors(root, stderr)
 	return root
 }
