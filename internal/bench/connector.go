@@ -155,11 +155,19 @@ func Connector(ctx context.Context, cfg ConnectorConfig) (ConnectorResult, error
 		pl.stop(context.WithoutCancel(ctx))
 		return ConnectorResult{}, err
 	}
-	// Phase 2: one record at a time, paced, each send time noted.
+	// Phase 2: one record at a time, paced, each send time noted; this
+	// producer does not linger, so a record leaves at once.
+	lp, err := dataqueue.NewProducer(cfg.Brokers, dataqueue.WithTopic(in), dataqueue.WithEncoding(cfg.Encoding),
+		dataqueue.WithRegistry(registry), dataqueue.WithClientID("sdp-bench"))
+	if err != nil {
+		pl.stop(context.WithoutCancel(ctx))
+		return ConnectorResult{}, err
+	}
+	defer lp.Close(context.WithoutCancel(ctx))
 	for i := cfg.N; i < total; i++ {
 		data[0] = float64(i)
 		w.sent[i] = time.Now()
-		if err := p.SendAsync(ctx, pyval.ArrayOf(slices.Clone(data)), nil); err != nil {
+		if err := lp.SendAsync(ctx, pyval.ArrayOf(slices.Clone(data)), nil); err != nil {
 			pl.stop(context.WithoutCancel(ctx))
 			return ConnectorResult{}, err
 		}
@@ -168,7 +176,7 @@ func Connector(ctx context.Context, cfg ConnectorConfig) (ConnectorResult, error
 			return ConnectorResult{}, err
 		}
 	}
-	if err := p.Flush(ctx); err != nil {
+	if err := lp.Flush(ctx); err != nil {
 		pl.stop(context.WithoutCancel(ctx))
 		return ConnectorResult{}, err
 	}
