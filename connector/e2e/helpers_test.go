@@ -46,7 +46,7 @@ func newDevice(t *testing.T, kopts ...kafkaio.Option) *connector.Device {
 	kafkaio.Register(f, kopts...)
 	stores := telstateio.NewStores()
 	telstateio.Register(f, stores)
-	d := connector.NewDevice(connector.WithFactories(f), connector.WithLogger(slog.New(slog.DiscardHandler)), connector.WithStopTimeout(30*time.Second))
+	d := connector.NewDevice(connector.WithFactories(f), connector.WithLogger(quietLogger()), connector.WithStopTimeout(30*time.Second))
 	t.Cleanup(func() {
 		_ = d.Shutdown(context.Background())
 		_ = stores.Close()
@@ -203,3 +203,5 @@ func attrIs(t *testing.T, d *connector.Device, name string, want pyval.Value) {
 		return err == nil && pyval.Equal(s.Reading.Value, want)
 	})
 }
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -49,6 +49,7 @@ type Source struct {
 
 	mu       sync.Mutex
 	consumer *dataqueue.Consumer
+	resuming bool // positions are tracked (set by Start, read by Run)
 	errs     atomic.Uint64
 }
 
@@ -102,6 +103,17 @@ func (s *Source) Start(ctx context.Context) error {
 		dataqueue.WithTopics(s.topic),
 		dataqueue.WithRegistry(s.registry()),
 	}
+	s.resuming = false
+	if s.cfg.positions != nil {
+		ro, err := s.resumeOptions(ctx)
+		if err != nil {
+			// A topic that does not exist yet has no positions: start as
+			// without WithResume (the first record creates it).
+			s.cfg.logger.WarnContext(ctx, "kafka source cannot resume; starting at the reset point", "topic", s.topic, "err", err)
+		} else {
+			opts, s.resuming = append(opts, ro...), true
+		}
+	}
 	if !s.encoded {
 		opts = append(opts, dataqueue.WithEncoding(s.encoding))
 	}
@@ -141,10 +153,17 @@ func (s *Source) registry() *encoding.Registry {
 // Run emits the topic's records until ctx ends.
 func (s *Source) Run(ctx context.Context, emit exchange.Emit) error {
 	s.mu.Lock()
-	c := s.consumer
+	c, resuming := s.consumer, s.resuming
 	s.mu.Unlock()
 	if c == nil {
 		return fmt.Errorf("kafkaio: source of %s: Run before Start", s.topic)
+	}
+	key := s.ResumeKey()
+	// done moves the position past a record that was emitted or skipped.
+	done := func(m *dataqueue.Message) {
+		if resuming {
+			s.cfg.positions.advance(key, m.Partition, m.Offset+1)
+		}
 	}
 	for m, err := range c.Messages(ctx) {
 		if err != nil {
@@ -157,6 +176,7 @@ func (s *Source) Run(ctx context.Context, emit exchange.Emit) error {
 			if err := s.skip(ctx, m, err); err != nil {
 				return err
 			}
+			done(m)
 			continue
 		}
 		v, err := s.value(m)
@@ -164,11 +184,13 @@ func (s *Source) Run(ctx context.Context, emit exchange.Emit) error {
 			if err := s.skip(ctx, m, err); err != nil {
 				return err
 			}
+			done(m)
 			continue
 		}
 		if err := emit(ctx, v); err != nil {
 			return err
 		}
+		done(m)
 	}
 	return nil
 }
