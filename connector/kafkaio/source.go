@@ -29,7 +29,10 @@ import (
 // produced after it started, as the Python connector most likely does (the
 // descriptor exposes no group or offset setting). The end is looked up when
 // the consumer first fetches, shortly after Start, not by Start itself.
-// WithStartAtEarliest reads from the beginning instead.
+// WithStartAtEarliest reads from the beginning instead. Because of that, the
+// records produced while a device reconfigures (between the old source's
+// stop and the new one's lookup of the end) are skipped; WithResume makes
+// each new source start where its predecessor stopped instead (Positions).
 //
 // A record that cannot be decoded or converted is logged, counted
 // (ErrorCount, which the exchange adds to Stats.Errors) and skipped; the
