@@ -190,6 +190,9 @@ func TestExample06DevEncoded(t *testing.T) {
 		waitFor(t, d, "2 values", func() bool { _, out := outTotal(d, ""); return out == 2 })
 		attrIs(t, d, "pointing_offsets", pyval.Tuple{pyval.Str("msgpack_numpy"), pyval.Bytes(last)})
 		stopAll(t, d)
+		if in, out := outTotal(d, ""); in != 2 || out != 2 {
+			t.Errorf("in %d out %d, want 2 and 2", in, out)
+		}
 	})
 }
 
@@ -483,6 +486,9 @@ func TestExample08KafkaVariant(t *testing.T) {
 		waitFor(t, d, "2 values", func() bool { _, out := outTotal(d, ""); return out == 2 })
 		attrIs(t, d, "mirrored_flag", pyval.Bool(true))
 		stopAll(t, d)
+		if in, out := outTotal(d, ""); in != 2 || out != 2 {
+			t.Errorf("in %d out %d, want 2 and 2", in, out)
+		}
 	})
 }
 
