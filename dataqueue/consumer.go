@@ -43,6 +43,7 @@ type consumerConfig struct {
 	registry       *encoding.Registry
 	latest         bool
 	commitInterval time.Duration
+	startAt        map[TopicPartition]int64
 }
 
 type consumeMode int
@@ -208,7 +209,13 @@ func (c *Consumer) newClient(mode consumeMode, topics []string, parts []TopicPar
 		}
 	case modeAssign:
 		if c.cfg.group == "" {
-			opts = append(opts, kgo.ConsumePartitions(partitionMap(parts, c.resetOffset())))
+			m := partitionMap(parts, c.resetOffset())
+			for p, at := range c.cfg.startAt {
+				if _, ok := m[p.Topic][p.Partition]; ok {
+					m[p.Topic][p.Partition] = kgo.NewOffset().At(at)
+				}
+			}
+			opts = append(opts, kgo.ConsumePartitions(m))
 		} // else: added once their committed offsets are known
 	}
 	cl, err := kgo.NewClient(append(opts, c.cfg.base(c.brokers)...)...)

@@ -767,3 +767,41 @@ func TestConcurrentIteration(t *testing.T) {
 		}
 	})
 }
+
+// TestStartOffsets: assigned partitions start at the explicit offsets of
+// WithStartOffsets; assigned partitions it does not name start at the reset
+// point.
+func TestStartOffsets(t *testing.T) {
+	forEachBroker(t, func(t *testing.T, b broker) {
+		ctx := testCtx(t)
+		topic := newTopic(t, b, 2)
+		p := newProducer(t, b, dataqueue.WithTopic(topic), dataqueue.WithEncoding("utf-8"))
+		perPart := map[int32][]string{}
+		for i := range 30 {
+			v := fmt.Sprint("v", i)
+			md, err := p.Send(ctx, pyval.Str(v), dataqueue.WithKey([]byte(v)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			perPart[md.Partition] = append(perPart[md.Partition], v)
+		}
+		if len(perPart[0]) < 3 || len(perPart[1]) == 0 {
+			t.Skipf("keys did not spread over the partitions: %v", perPart)
+		}
+		p0, p1 := dataqueue.TopicPartition{Topic: topic, Partition: 0}, dataqueue.TopicPartition{Topic: topic, Partition: 1}
+		c := newConsumer(t, b, dataqueue.WithAssignment(p0, p1), dataqueue.WithEncoding("utf-8"),
+			dataqueue.WithStartOffsets(map[dataqueue.TopicPartition]int64{p0: 2}))
+		want := len(perPart[0]) - 2 + len(perPart[1])
+		got := map[int32][]string{}
+		for _, m := range collect(t, ctx, c, want) {
+			s, _ := pyval.AsString(m.Value)
+			got[m.Partition] = append(got[m.Partition], s)
+		}
+		if !slices.Equal(got[0], perPart[0][2:]) {
+			t.Errorf("partition 0 from offset 2: got %v, want %v", got[0], perPart[0][2:])
+		}
+		if !slices.Equal(got[1], perPart[1]) {
+			t.Errorf("partition 1 from the start: got %v, want %v", got[1], perPart[1])
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package dataqueue
 
 import (
+	"maps"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -224,6 +225,18 @@ func WithGroup(id string) ConsumerOption {
 // the Python wrapper's documented examples rely on).
 func WithStartAtLatest() ConsumerOption {
 	return funcOpt{consumer: func(c *consumerConfig) { c.latest = true }}
+}
+
+// WithStartOffsets starts assigned partitions (WithAssignment, without a
+// group) at explicit offsets: offsets[p] is the offset of the first record
+// to read from p. Assigned partitions it does not name start at the reset
+// point; it has no effect on subscribed topics or group members, whose
+// positions come from the reset point and the group's commits. An offset
+// past the end waits for that record; one before the log start is reset.
+// The queue connector's Kafka source uses it to resume where a previous
+// source stopped.
+func WithStartOffsets(offsets map[TopicPartition]int64) ConsumerOption {
+	return funcOpt{consumer: func(c *consumerConfig) { c.startAt = maps.Clone(offsets) }}
 }
 
 // WithCommitInterval sets how often a group consumer commits the records

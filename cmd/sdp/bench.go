@@ -22,7 +22,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Measure throughput and latency against real servers",
 	}
-	c.AddCommand(newBenchTelstateCmd(), newBenchConfigCmd(), newBenchQueueCmd())
+	c.AddCommand(newBenchTelstateCmd(), newBenchConfigCmd(), newBenchQueueCmd(), newBenchConnectorCmd())
 	return c
 }
 

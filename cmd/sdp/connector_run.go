@@ -29,6 +29,7 @@ type runFlags struct {
 	file, json, dbPath, pb, subarray, device string
 	httpAddr, etcd, logFormat                string
 	stopTimeout                              time.Duration
+	kafkaResume                              bool
 }
 
 func newConnectorRunCmd() *cobra.Command {
@@ -69,6 +70,7 @@ On exit it prints one line per stopped exchange with its counters.`,
 	fl.StringVar(&f.httpAddr, "http", "", "address to serve /metrics on (e.g. :9100)")
 	fl.StringVar(&f.etcd, "etcd", "", "etcd endpoints, comma-separated (default from SDP_CONFIG_HOST/SDP_CONFIG_PORT)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fl.BoolVar(&f.kafkaResume, "kafka-resume", false, "on reconfiguration, start each Kafka source where its predecessor stopped instead of at the latest offset (no record produced during the reconfiguration is skipped; in memory: not across restarts)")
 	fl.DurationVar(&f.stopTimeout, "stop-timeout", 30*time.Second, "how long a stop may drain before the exchanges are aborted")
 	return c
 }
@@ -112,7 +114,11 @@ func runConnector(c *cobra.Command, f runFlags) error {
 	out := c.OutOrStdout()
 	var outMu sync.Mutex
 	factories := connector.DefaultFactories()
-	kafkaio.Register(factories)
+	var kopts []kafkaio.Option
+	if f.kafkaResume {
+		kopts = append(kopts, kafkaio.WithResume(kafkaio.NewPositions()))
+	}
+	kafkaio.Register(factories, kopts...)
 	stores := telstateio.NewStores()
 	defer stores.Close() // runs after d.Shutdown below has stopped every exchange
 	telstateio.Register(factories, stores)

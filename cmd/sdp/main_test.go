@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -338,5 +339,47 @@ func TestBenchConfig(t *testing.T) {
 		if _, _, err := run(t, args...); err == nil {
 			t.Errorf("sdp %v accepted", args)
 		}
+	}
+}
+
+// TestBenchConnector: `sdp bench connector` without --brokers runs on an
+// in-process kfake (labelled), prints one JSON object per mode and the
+// ratio line, for both sinks; a bad mode is a usage error.
+func TestBenchConnector(t *testing.T) {
+	for _, snk := range bench.ConnectorSinks {
+		t.Run(snk, func(t *testing.T) {
+			out := mustRun(t, "bench", "connector", "--n", "200", "--latency", "30", "--sink", snk, "--encoding", "carray", "--elements", "8")
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if len(lines) != 3 {
+				t.Fatalf("%d lines, want engine, bare and ratio:\n%s", len(lines), out)
+			}
+			for i, line := range lines {
+				var r map[string]any
+				if err := json.Unmarshal([]byte(line), &r); err != nil {
+					t.Fatalf("line %q: %v", line, err)
+				}
+				if r["sink"] != snk || !strings.HasPrefix(fmt.Sprint(r["broker"]), "kfake") {
+					t.Errorf("line %d: sink %v broker %v (%s)", i, r["sink"], r["broker"], line)
+				}
+				fields := []string{"ops_per_s", "p50_us", "p99_us", "elapsed_s"}
+				if i == 2 {
+					fields = []string{"ratio_ops_per_s", "ratio_p50", "ratio_p99"}
+				} else if r["layer"] != bench.ConnectorModes[i] || r["n"] != float64(200) || r["latency_n"] != float64(30) || r["encoding"] != "carray" || r["elements"] != float64(8) {
+					t.Errorf("line %d: %s", i, line)
+				}
+				for _, f := range fields {
+					if v, ok := r[f].(float64); !ok || v <= 0 {
+						t.Errorf("line %d: %s = %v, want a positive number (%s)", i, f, r[f], line)
+					}
+				}
+			}
+		})
+	}
+	out := mustRun(t, "bench", "connector", "--n", "50", "--latency", "-1", "--mode", "bare")
+	if n := strings.Count(strings.TrimSpace(out), "\n"); n != 0 || !strings.Contains(out, `"layer":"bare"`) {
+		t.Errorf("--mode bare printed %q", out)
+	}
+	if _, _, err := run(t, "bench", "connector", "--mode", "sideways"); err == nil {
+		t.Error("--mode sideways accepted")
 	}
 }

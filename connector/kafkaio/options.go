@@ -21,6 +21,15 @@ type config struct {
 	producer    []dataqueue.ProducerOption
 	clientID    string
 	registry    func(dt pyval.DType, shape []int) *encoding.Registry
+	positions   *Positions
+	place       string
+}
+
+func (c *config) clientIDOr(def string) string {
+	if c.clientID != "" {
+		return c.clientID
+	}
+	return def
 }
 
 func newConfig(opts []Option) config {

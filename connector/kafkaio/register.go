@@ -21,11 +21,15 @@ func Register(f *connector.Factories, opts ...Option) {
 	})
 }
 
-// withEnv puts the device's logger first, so an explicit WithLogger in
-// opts still wins.
+// withEnv puts the device's logger and the member's place (the key of
+// WithResume) first, so an explicit WithLogger in opts still wins.
 func withEnv(env *connector.Env, opts []Option) []Option {
-	if env == nil || env.Logger == nil {
+	if env == nil {
 		return opts
 	}
-	return append([]Option{WithLogger(env.Logger)}, opts...)
+	first := []Option{withPlace(env.Group, env.Path)}
+	if env.Logger != nil {
+		first = append(first, WithLogger(env.Logger))
+	}
+	return append(first, opts...)
 }

@@ -29,7 +29,10 @@ import (
 // produced after it started, as the Python connector most likely does (the
 // descriptor exposes no group or offset setting). The end is looked up when
 // the consumer first fetches, shortly after Start, not by Start itself.
-// WithStartAtEarliest reads from the beginning instead.
+// WithStartAtEarliest reads from the beginning instead. Because of that, the
+// records produced while a device reconfigures (between the old source's
+// stop and the new one's lookup of the end) are skipped; WithResume makes
+// each new source start where its predecessor stopped instead (Positions).
 //
 // A record that cannot be decoded or converted is logged, counted
 // (ErrorCount, which the exchange adds to Stats.Errors) and skipped; the
@@ -49,6 +52,7 @@ type Source struct {
 
 	mu       sync.Mutex
 	consumer *dataqueue.Consumer
+	resuming bool // positions are tracked (set by Start, read by Run)
 	errs     atomic.Uint64
 }
 
@@ -102,6 +106,17 @@ func (s *Source) Start(ctx context.Context) error {
 		dataqueue.WithTopics(s.topic),
 		dataqueue.WithRegistry(s.registry()),
 	}
+	s.resuming = false
+	if s.cfg.positions != nil {
+		ro, err := s.resumeOptions(ctx)
+		if err != nil {
+			// A topic that does not exist yet has no positions: start as
+			// without WithResume (the first record creates it).
+			s.cfg.logger.WarnContext(ctx, "kafka source cannot resume; starting at the reset point", "topic", s.topic, "err", err)
+		} else {
+			opts, s.resuming = append(opts, ro...), true
+		}
+	}
 	if !s.encoded {
 		opts = append(opts, dataqueue.WithEncoding(s.encoding))
 	}
@@ -141,10 +156,17 @@ func (s *Source) registry() *encoding.Registry {
 // Run emits the topic's records until ctx ends.
 func (s *Source) Run(ctx context.Context, emit exchange.Emit) error {
 	s.mu.Lock()
-	c := s.consumer
+	c, resuming := s.consumer, s.resuming
 	s.mu.Unlock()
 	if c == nil {
 		return fmt.Errorf("kafkaio: source of %s: Run before Start", s.topic)
+	}
+	key := s.ResumeKey()
+	// done moves the position past a record that was emitted or skipped.
+	done := func(m *dataqueue.Message) {
+		if resuming {
+			s.cfg.positions.advance(key, m.Partition, m.Offset+1)
+		}
 	}
 	for m, err := range c.Messages(ctx) {
 		if err != nil {
@@ -157,6 +179,7 @@ func (s *Source) Run(ctx context.Context, emit exchange.Emit) error {
 			if err := s.skip(ctx, m, err); err != nil {
 				return err
 			}
+			done(m)
 			continue
 		}
 		v, err := s.value(m)
@@ -164,11 +187,13 @@ func (s *Source) Run(ctx context.Context, emit exchange.Emit) error {
 			if err := s.skip(ctx, m, err); err != nil {
 				return err
 			}
+			done(m)
 			continue
 		}
 		if err := emit(ctx, v); err != nil {
 			return err
 		}
+		done(m)
 	}
 	return nil
 }

@@ -175,7 +175,7 @@ func NewArrayScatterSink(store *attribute.Store, dtype pyval.DType, shape []int,
 	for i, name := range names {
 		ps := append([]int(nil), shape...)
 		ps[axis] = partLen[i]
-		specs = append(specs, attribute.Spec{Name: name, DType: dtype, Shape: ps, Default: s.def})
+		specs = append(specs, attribute.Spec{Name: name, DType: dtype, Shape: ps, Default: partDefault(s.def, ps)})
 	}
 	for _, name := range s.shapeNames {
 		specs = append(specs, attribute.Spec{Name: name, DType: pyval.Int64, Shape: []int{nd}})
@@ -228,3 +228,55 @@ func (s *ArrayScatterSink) Write(ctx context.Context, v pyval.Value) error {
 
 // Stop does nothing; the attributes keep their last values.
 func (s *ArrayScatterSink) Stop(context.Context) error { return nil }
+
+// partDefault fits the default value to a part's fixed shape, as numpy
+// would fill an attribute of that shape: a number is broadcast to every
+// element (example 04 gives default_value 0 for 1-D parts), and a default
+// holding exactly as many elements as the part but fewer dimensions is
+// reshaped, C order (numpy.split of a [4, 3] array on axis 0 gives [1, 3]
+// parts, whose natural default is one row, [0, 0, 0]). Anything else,
+// including a str default ("" means none), is left for the attribute store
+// to check.
+func partDefault(def pyval.Value, shape []int) pyval.Value {
+	if def == nil || len(shape) == 0 {
+		return def
+	}
+	size := 1
+	for _, n := range shape {
+		if n < 0 {
+			return def
+		}
+		size *= n
+	}
+	switch def.(type) {
+	case pyval.Str, pyval.Bytes, pyval.NoneType:
+		return def
+	}
+	got, flat, err := ndconv.Nested(def)
+	switch {
+	case err != nil:
+		return def
+	case len(got) == 0:
+		fill := make([]pyval.Value, size)
+		for i := range fill {
+			fill[i] = def
+		}
+		return nest(fill, shape)
+	case len(got) != len(shape) && len(flat) == size:
+		return nest(flat, shape)
+	}
+	return def
+}
+
+// nest builds nested lists of shape from flat elements, C order.
+func nest(flat []pyval.Value, shape []int) pyval.Value {
+	if len(shape) == 1 {
+		return pyval.List(append([]pyval.Value(nil), flat...))
+	}
+	step := len(flat) / max(shape[0], 1)
+	out := make(pyval.List, shape[0])
+	for i := range out {
+		out[i] = nest(flat[i*step:(i+1)*step], shape[1:])
+	}
+	return out
+}

@@ -423,3 +423,53 @@ func TestSplitSemantics(t *testing.T) {
 		t.Error("axis out of range accepted")
 	}
 }
+
+// A scatter sink fits its default to each part's fixed shape as numpy fills
+// an array: a number is broadcast, a default with the part's element count
+// but fewer dimensions is reshaped (example 04: [0, 0, 0] for 1×3 parts),
+// anything else is left for the store to check.
+func TestArrayScatterDefaultFits(t *testing.T) {
+	f8 := pyval.Float64
+	zeros := pyval.List{pyval.Float(0), pyval.Float(0), pyval.Float(0)}
+	tests := []struct {
+		name    string
+		shape   []int
+		names   []string
+		opts    []ScatterOption
+		def     pyval.Value
+		want    pyval.Value // of the first part; nil: configuration fails
+		wantErr bool
+	}{
+		{"row for 1x3 parts", []int{4, 3}, []string{"a", "b", "c", "d"}, nil, zeros, pyval.ArrayOf([]float64{0, 0, 0}, 1, 3), false},
+		{"number broadcast", []int{10}, []string{"h", "m", "t"}, []ScatterOption{WithIndices([]int{2, 7})}, pyval.IntOf(7), pyval.ArrayOf([]float64{7, 7}), false},
+		{"exact shape kept", []int{4}, []string{"a", "b"}, nil, pyval.List{pyval.Float(1), pyval.Float(2)}, pyval.ArrayOf([]float64{1, 2}), false},
+		{"wrong size rejected", []int{4, 3}, []string{"a", "b", "c", "d"}, nil, pyval.List{pyval.Float(1), pyval.Float(2)}, nil, true},
+		{"no default", []int{4}, []string{"a", "b"}, nil, nil, pyval.None, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			store := attribute.NewStore()
+			opts := tc.opts
+			if tc.def != nil {
+				opts = append(opts, WithDefault(tc.def))
+			}
+			_, err := NewArrayScatterSink(store, f8, tc.shape, tc.names, opts...)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatal("configuration accepted")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := store.Get(tc.names[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !pyval.Equal(s.Reading.Value, tc.want) {
+				t.Errorf("default %s, want %s", pyval.Repr(s.Reading.Value), pyval.Repr(tc.want))
+			}
+		})
+	}
+}

@@ -55,26 +55,34 @@ func testQueueModes(t *testing.T, brokers []string) {
 	}
 }
 
-// TestConnectorModes moves a few records through each connector mode on
-// kfake and checks the figures are filled in.
+// TestConnectorModes moves a few records through each connector mode and
+// sink on kfake and checks the figures are filled in.
 func TestConnectorModes(t *testing.T) {
 	brokers := testenv.KFake(t).Brokers()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, mode := range ConnectorModes {
-		for _, enc := range []string{"msgpack_numpy", "carray"} {
-			t.Run(mode+"/"+enc, func(t *testing.T) {
-				r, err := Connector(ctx, ConnectorConfig{Brokers: brokers, Mode: mode, N: 300, Encoding: enc})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if r.Op != "connector" || r.Layer != mode || r.N != 300 || r.OpsPerS <= 0 || r.Elapsed <= 0 {
-					t.Errorf("result %+v", r)
-				}
-			})
+		for _, snk := range ConnectorSinks {
+			for _, enc := range []string{"msgpack_numpy", "carray"} {
+				t.Run(mode+"/"+snk+"/"+enc, func(t *testing.T) {
+					r, err := Connector(ctx, ConnectorConfig{Brokers: brokers, Mode: mode, Sink: snk, N: 300, Latency: 50, Encoding: enc})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if r.Op != "connector" || r.Layer != mode || r.Sink != snk || r.N != 300 || r.OpsPerS <= 0 || r.Elapsed <= 0 {
+						t.Errorf("result %+v", r)
+					}
+					if r.LatencyN != 50 || r.P50us <= 0 || r.P99us < r.P50us {
+						t.Errorf("latency: %d records, p50 %v µs, p99 %v µs", r.LatencyN, r.P50us, r.P99us)
+					}
+				})
+			}
 		}
 	}
-	if _, err := Connector(ctx, ConnectorConfig{Brokers: brokers, Mode: "sideways", N: 1}); err == nil {
-		t.Error("unknown mode accepted")
+	for _, bad := range []ConnectorConfig{{Mode: "sideways", N: 1}, {Mode: "engine", Sink: "nowhere", N: 1}} {
+		bad.Brokers = brokers
+		if _, err := Connector(ctx, bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
 	}
 }

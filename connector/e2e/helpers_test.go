@@ -1,0 +1,207 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/sdpkit/sdpkit/connector"
+	"github.com/sdpkit/sdpkit/connector/kafkaio"
+	"github.com/sdpkit/sdpkit/connector/telstateio"
+	"github.com/sdpkit/sdpkit/dataqueue"
+	"github.com/sdpkit/sdpkit/dataqueue/encoding"
+	"github.com/sdpkit/sdpkit/internal/testenv"
+	"github.com/sdpkit/sdpkit/internal/vectors"
+	"github.com/sdpkit/sdpkit/pyval"
+)
+
+func TestMain(m *testing.M) { testenv.MainWithKafka(m) }
+
+// brokers runs f against kfake and against the shared real Kafka broker.
+func brokers(t *testing.T, f func(t *testing.T, k testenv.KafkaBroker)) {
+	t.Run("kfake", func(t *testing.T) { f(t, testenv.KFake(t)) })
+	t.Run("kafka", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("short: no real broker")
+		}
+		f(t, testenv.SharedKafka(t))
+	})
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// newDevice builds a device with the factories `sdp connector run` uses:
+// the default kinds plus Kafka and telstate. kopts go to kafkaio.Register.
+func newDevice(t *testing.T, kopts ...kafkaio.Option) *connector.Device {
+	t.Helper()
+	f := connector.DefaultFactories()
+	kafkaio.Register(f, kopts...)
+	stores := telstateio.NewStores()
+	telstateio.Register(f, stores)
+	d := connector.NewDevice(connector.WithFactories(f), connector.WithLogger(quietLogger()), connector.WithStopTimeout(30*time.Second))
+	t.Cleanup(func() {
+		_ = d.Shutdown(context.Background())
+		_ = stores.Close()
+	})
+	return d
+}
+
+// loadExample reads a shared example configuration as generic JSON.
+func loadExample(t *testing.T, name string) map[string]any {
+	t.Helper()
+	data, err := os.ReadFile(vectors.Path(t, "connector/examples", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return v
+}
+
+// retarget points every Kafka source and sink of a configuration at the
+// test's broker and gives each topic a fresh name (one partition), keeping
+// the form of "servers" (string or list). It returns old → new topic names.
+func retarget(t *testing.T, k testenv.KafkaBroker, cfg any) map[string]string {
+	t.Helper()
+	topics := map[string]string{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if s, ok := v["servers"]; ok {
+				if _, list := s.([]any); list {
+					v["servers"] = []any{k.Brokers()[0]}
+				} else {
+					v["servers"] = k.Brokers()[0]
+				}
+				if old, ok := v["topic"].(string); ok {
+					if _, seen := topics[old]; !seen {
+						topics[old] = testenv.NewTopic(t, k, 1)
+					}
+					v["topic"] = topics[old]
+				}
+			}
+			for _, c := range v {
+				walk(c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(c)
+			}
+		}
+	}
+	walk(cfg)
+	return topics
+}
+
+func marshal(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// exchangeOf returns the first exchange of the example's list form.
+func exchangeOf(cfg map[string]any, i int) map[string]any {
+	return cfg["exchanges"].([]any)[i].(map[string]any)
+}
+
+// produce sends values to topic with our data-queue producer, encoded as
+// the connector would read them (encoding.NewConnectorRegistry).
+func produce(t *testing.T, k testenv.KafkaBroker, topic, enc string, dt pyval.DType, shape []int, values ...pyval.Value) {
+	t.Helper()
+	p, err := dataqueue.NewProducer(k.Brokers(), dataqueue.WithTopic(topic), dataqueue.WithEncoding(enc),
+		dataqueue.WithRegistry(encoding.NewConnectorRegistry(dt, shape)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	if _, err := p.SendMany(testCtx(t), values); err != nil {
+		t.Fatalf("producing to %s: %v", topic, err)
+	}
+}
+
+// consume reads topic from the start until n records have arrived.
+func consume(t *testing.T, k testenv.KafkaBroker, topic, enc string, dt pyval.DType, shape []int, n int) []*dataqueue.Message {
+	t.Helper()
+	c, err := dataqueue.NewConsumer(k.Brokers(), dataqueue.WithTopics(topic), dataqueue.WithEncoding(enc),
+		dataqueue.WithRegistry(encoding.NewConnectorRegistry(dt, shape)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var got []*dataqueue.Message
+	for m, err := range c.Messages(ctx) {
+		if err != nil {
+			t.Fatalf("consuming %s after %d records: %v", topic, len(got), err)
+		}
+		got = append(got, m)
+		if len(got) >= n {
+			break
+		}
+	}
+	if len(got) < n {
+		t.Fatalf("consumed %d of %d records from %s", len(got), n, topic)
+	}
+	return got
+}
+
+// waitFor polls cond until it holds; the device's status is shown on failure.
+func waitFor(t *testing.T, d *connector.Device, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; state %s, status %q, exchanges %+v", what, d.State(), d.Status(), d.Exchanges())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// outTotal sums the values written to the sinks of a group ("" for all).
+func outTotal(d *connector.Device, group string) (in, out uint64) {
+	for _, x := range d.Exchanges() {
+		if group == "" || x.Group == group {
+			in += x.Stats.In
+			out += x.Stats.Out
+		}
+	}
+	return in, out
+}
+
+// attr returns an attribute's current value.
+func attr(t *testing.T, d *connector.Device, name string) pyval.Value {
+	t.Helper()
+	s, err := d.Attributes().Get(name)
+	if err != nil {
+		t.Fatalf("attribute %s: %v", name, err)
+	}
+	return s.Reading.Value
+}
+
+// attrIs waits until an attribute holds want.
+func attrIs(t *testing.T, d *connector.Device, name string, want pyval.Value) {
+	t.Helper()
+	waitFor(t, d, name+" = "+pyval.Repr(want), func() bool {
+		s, err := d.Attributes().Get(name)
+		return err == nil && pyval.Equal(s.Reading.Value, want)
+	})
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
