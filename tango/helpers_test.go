@@ -154,12 +154,12 @@ func normNumbers(x any) any {
 
 // peer is a running client.py.
 type peer struct {
-	t      testing.TB
-	cmd    *exec.Cmd
-	in     io.WriteCloser
+	t       testing.TB
+	cmd     *exec.Cmd
+	in      io.WriteCloser
 	replies chan json.RawMessage
 	events  chan map[string]json.RawMessage
-	mu     sync.Mutex
+	mu      sync.Mutex
 }
 
 func startPeer(t testing.TB, trl string) *peer {

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 #include <deque>
 #include <map>
 #include <memory>
@@ -934,3 +935,9 @@ tg_err *tg_unsubscribe(tg_proxy *p, int id)
 }
 
 } // extern "C"
+
+extern "C" void tg_quick_exit(int code)
+{
+	std::fflush(nullptr);
+	_exit(code);
+}

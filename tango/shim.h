@@ -80,6 +80,11 @@ tg_err *tg_command(tg_proxy *p, const char *cmd, int has_arg, const char *arg, t
 tg_err *tg_subscribe(tg_proxy *p, const char *attr, int event_type, int stateless, uintptr_t handle, int *id);
 tg_err *tg_unsubscribe(tg_proxy *p, int id);
 
+// tg_quick_exit ends the process without running static destructors:
+// cppTango's (its ZMQ context waits for sockets its threads own) can block
+// exit() forever, which the race runtime calls at the end.
+void tg_quick_exit(int code);
+
 #ifdef __cplusplus
 }
 #endif
