@@ -150,6 +150,19 @@ constexpr size_t kServed = 32;
 
 class GoDevice;
 
+// adopt_thread makes the calling thread (a Go thread) known to omniORB for
+// good, as cppTango's locks and event consumer expect omni_threads; a
+// scoped ensure_self released the identity while cppTango still used it.
+void adopt_thread()
+{
+	static thread_local bool adopted = false;
+	if (adopted)
+		return;
+	if (omni_thread::self() == nullptr)
+		omni_thread::create_dummy();
+	adopted = true;
+}
+
 struct Server {
 	uintptr_t handle = 0;
 	std::string class_name;
@@ -448,7 +461,7 @@ tg_err *locked(const char *origin, F f)
 {
 	if (!g_server || !g_server->dev)
 		return simple_err("API_NotRunning", "the device server is not running", origin);
-	omni_thread::ensure_self se;
+	adopt_thread();
 	TG_TRY
 	Tango::AutoTangoMonitor sync(g_server->dev, true);
 	f();
@@ -499,7 +512,7 @@ tg_err *tg_server_stop(void)
 	if (!g_server || !g_server->running)
 		return nullptr;
 	{
-		omni_thread::ensure_self se;
+		adopt_thread();
 		TG_TRY
 		Tango::Util::instance()->get_orb()->shutdown(false);
 		TG_CATCH("tg_server_stop")
@@ -606,7 +619,7 @@ struct tg_proxy {
 
 tg_err *tg_proxy_new(const char *trl, tg_proxy **out)
 {
-	omni_thread::ensure_self se;
+	adopt_thread();
 	TG_TRY
 	std::string t(trl);
 	auto *p = new tg_proxy();
@@ -622,7 +635,7 @@ tg_err *tg_proxy_new(const char *trl, tg_proxy **out)
 
 void tg_proxy_delete(tg_proxy *p)
 {
-	omni_thread::ensure_self se;
+	adopt_thread();
 	try {
 		for (auto &kv : p->cbs) {
 			try { p->dp->unsubscribe_event(kv.first); } catch (...) {}
@@ -636,7 +649,7 @@ void tg_proxy_delete(tg_proxy *p)
 
 tg_err *tg_proxy_set_timeout(tg_proxy *p, int ms)
 {
-	omni_thread::ensure_self se;
+	adopt_thread();
 	TG_TRY
 	p->dp->set_timeout_millis(ms);
 	TG_CATCH("tg_proxy_set_timeout")
@@ -667,6 +680,8 @@ void extract_bool(Tango::DeviceAttribute &da, tg_value *v)
 // from_attribute converts a DeviceAttribute (read part only) into v.
 void from_attribute(Tango::DeviceAttribute &da, tg_value *v)
 {
+	if (da.has_failed())
+		throw Tango::DevFailed(da.get_err_stack());
 	v->quality = da.get_quality();
 	v->time_ns = int64_t(da.get_date().tv_sec) * 1000000000 + int64_t(da.get_date().tv_usec) * 1000;
 	v->type = da.get_type();
@@ -674,6 +689,7 @@ void from_attribute(Tango::DeviceAttribute &da, tg_value *v)
 	Tango::AttributeDimension dim = da.get_r_dimension();
 	v->dim_x = dim.dim_x;
 	v->dim_y = dim.dim_y;
+	da.reset_exceptions(Tango::DeviceAttribute::isempty_flag);
 	if (da.is_empty() || v->quality == Tango::ATTR_INVALID) {
 		v->has_value = 0;
 		return;
@@ -762,7 +778,7 @@ extern "C" {
 
 tg_err *tg_read(tg_proxy *p, const char *attr, tg_value *out)
 {
-	omni_thread::ensure_self se;
+	adopt_thread();
 	TG_TRY
 	std::string a(attr);
 	Tango::DeviceAttribute da = p->dp->read_attribute(a);
@@ -772,7 +788,7 @@ tg_err *tg_read(tg_proxy *p, const char *attr, tg_value *out)
 
 tg_err *tg_attr_info(tg_proxy *p, const char *attr, int *type, int *format, int *write_type)
 {
-	omni_thread::ensure_self se;
+	adopt_thread();
 	TG_TRY
 	std::string a(attr);
 	Tango::AttributeInfoEx info = p->dp->get_attribute_config(a);
@@ -785,7 +801,7 @@ tg_err *tg_attr_info(tg_proxy *p, const char *attr, int *type, int *format, int 
 tg_err *tg_write(tg_proxy *p, const char *attr, int type, int format, int dim_x, int dim_y,
 		 const void *data, size_t len, const char *strs, size_t strs_len, int nstrs)
 {
-	omni_thread::ensure_self se;
+	adopt_thread();
 	TG_TRY
 	Tango::DeviceAttribute da;
 	da.set_name(attr);
@@ -842,7 +858,7 @@ tg_err *tg_write(tg_proxy *p, const char *attr, int type, int format, int dim_x,
 
 tg_err *tg_command(tg_proxy *p, const char *cmd, int has_arg, const char *arg, tg_value *out)
 {
-	omni_thread::ensure_self se;
+	adopt_thread();
 	TG_TRY
 	std::string c(cmd);
 	Tango::DeviceData in, res;
@@ -855,6 +871,7 @@ tg_err *tg_command(tg_proxy *p, const char *cmd, int has_arg, const char *arg, t
 	}
 	out->format = 0;
 	out->quality = Tango::ATTR_VALID;
+	res.reset_exceptions(Tango::DeviceData::isempty_flag);
 	if (res.is_empty()) {
 		out->type = Tango::DEV_VOID;
 		return nullptr;
@@ -896,7 +913,7 @@ tg_err *tg_command(tg_proxy *p, const char *cmd, int has_arg, const char *arg, t
 
 tg_err *tg_subscribe(tg_proxy *p, const char *attr, int event_type, int stateless, uintptr_t handle, int *id)
 {
-	omni_thread::ensure_self se;
+	adopt_thread();
 	TG_TRY
 	std::string a(attr);
 	auto *cb = new GoCallBack(handle);
@@ -918,7 +935,7 @@ tg_err *tg_subscribe(tg_proxy *p, const char *attr, int event_type, int stateles
 
 tg_err *tg_unsubscribe(tg_proxy *p, int id)
 {
-	omni_thread::ensure_self se;
+	adopt_thread();
 	TG_TRY
 	p->dp->unsubscribe_event(id);
 	Tango::CallBack *cb = nullptr;
