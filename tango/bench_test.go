@@ -124,3 +124,26 @@ func BenchmarkTangoEvents(b *testing.B) {
 	b.ReportMetric(goFrac/N, "go-recv-frac")
 	b.ReportMetric(pyFrac/N, "py-recv-frac")
 }
+
+// BenchmarkSet is the cost of Server.Set of a DevDouble scalar with and
+// without pushing a change event (no subscriber: cppTango then skips the
+// send).
+func BenchmarkSet(b *testing.B) {
+	s := goServer(b)
+	if err := s.AddAttribute(AttrSpec{Name: "bench_set", Type: DevDouble, Format: attribute.Scalar}); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.RemoveAttribute("bench_set") })
+	for _, tc := range []struct {
+		name string
+		opts []SetOption
+	}{{"event", nil}, {"no-event", []SetOption{WithoutEvents()}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if err := s.Set("bench_set", pyval.Float(float64(i)), tc.opts...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
