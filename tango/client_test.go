@@ -284,3 +284,63 @@ func TestClientStatelessSubscription(t *testing.T) {
 		}
 	}
 }
+
+// TestClientEventTypes subscribes to archive and user events (pushed by
+// the pytango device) and checks that a periodic subscription without
+// polling fails with a DevFailed.
+func TestClientEventTypes(t *testing.T) {
+	trl := startPeerServer(t, 0)
+	ctx := context.Background()
+	d, err := Dial(ctx, trl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	types := []struct {
+		attr string
+		et   EventType
+		name string
+	}{
+		{"DevDouble_SCALAR", ArchiveEvent, "archive"},
+		{"DevDouble_SCALAR", UserEvent, "user_event"},
+		{"DevString_SPECTRUM", ArchiveEvent, "archive"},
+	}
+	chans := make([]chan Event, len(types))
+	for i, tc := range types {
+		chans[i] = make(chan Event, 256)
+		if _, err := d.Subscribe(ctx, tc.attr, tc.et, eventsTo(chans[i])); err != nil {
+			t.Fatalf("subscribe %s %s: %v", tc.attr, tc.et, err)
+		}
+	}
+	// Push until every subscription has seen the same pushed value (the
+	// first pushes may precede the event channel's connection).
+	for k := 0; ; k++ {
+		v := 100.0 + float64(k)
+		strs := []string{fmt.Sprint("s", k), "t"}
+		for _, push := range []map[string]any{{"attr": "DevDouble_SCALAR", "value": v}, {"attr": "DevString_SPECTRUM", "value": strs}} {
+			b, _ := json.Marshal(push)
+			if _, err := d.CommandInout(ctx, "Push", pyval.Str(b)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all := true
+		for i, tc := range types {
+			var want pyval.Value = pyval.Float(v)
+			if tc.attr == "DevString_SPECTRUM" {
+				want = pyval.StringArray(strs)
+			}
+			all = waitFor(chans[i], want, time.Second) && all
+		}
+		if all {
+			break
+		}
+		if k > 40 {
+			t.Fatal("archive and user events did not all arrive in 40 s")
+		}
+	}
+	_, err = d.Subscribe(ctx, "DevDouble_SCALAR", PeriodicEvent, func(Event) {})
+	var df *DevFailed
+	if !errors.As(err, &df) {
+		t.Fatalf("periodic subscription without polling: %v, want a DevFailed", err)
+	}
+}

@@ -241,3 +241,33 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+// TestServerArchiveEvents has pytango subscribe to archive events, which
+// Set pushes with WithArchiveEvent.
+func TestServerArchiveEvents(t *testing.T) {
+	s := goServer(t)
+	must(t, s.AddAttribute(AttrSpec{Name: "archived", Type: DevDouble, Format: attribute.Scalar}))
+	t.Cleanup(func() { _ = s.RemoveAttribute("archived") })
+	must(t, s.Set("archived", pyval.Float(1)))
+	p := startPeer(t, s.TRL())
+	p.must(map[string]any{"op": "sub", "attr": "archived", "type": "ARCHIVE_EVENT"})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for k := 2; k < 5; k++ {
+		must(t, s.Set("archived", pyval.Float(float64(k)), WithArchiveEvent()))
+	}
+	var got []string
+	want := []string{canon(t, 1), canon(t, 2), canon(t, 3), canon(t, 4)}
+	for len(got) == 0 || got[len(got)-1] != want[3] {
+		ev, err := p.nextEvent(ctx, "archived")
+		if err != nil {
+			t.Fatalf("after %v: %v", got, err)
+		}
+		if g := recanon(t, ev["value"]); len(got) == 0 || got[len(got)-1] != g {
+			got = append(got, g)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("archive events %v, want %v", got, want)
+	}
+}

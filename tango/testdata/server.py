@@ -83,6 +83,7 @@ class PeerDevice(Device):
         self.set_change_event("counter", True, False)
         self.set_state(tango.DevState.ON)
 
+
     def read_any(self, attr):
         v = self.values[attr.get_name()]
         if attr.get_name() == "DevEncoded_SCALAR":
@@ -120,6 +121,9 @@ class PeerDevice(Device):
             v = numpy.array(v, dtype=TYPES[tname][1])
         self.values[name] = v
         self.push_change_event(name, v)
+        if name in ("DevDouble_SCALAR", "DevString_SPECTRUM"):
+            self.push_archive_event(name, v)
+            self.push_event(name, [], [], v)
 
     @command(dtype_in=str, dtype_out=str)
     def Burst(self, arg):
