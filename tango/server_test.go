@@ -271,3 +271,50 @@ func TestServerArchiveEvents(t *testing.T) {
 		t.Errorf("archive events %v, want %v", got, want)
 	}
 }
+
+// TestServerConcurrentSetRead sets a large spectrum from two goroutines
+// while pytango reads it: every read must be one whole value (all
+// elements equal), never a mix of two.
+func TestServerConcurrentSetRead(t *testing.T) {
+	s := goServer(t)
+	must(t, s.AddAttribute(AttrSpec{Name: "busy", Type: DevDouble, Format: attribute.Spectrum, MaxDimX: 4096}))
+	t.Cleanup(func() { _ = s.RemoveAttribute("busy") })
+	value := func(k int) pyval.Value {
+		v := make([]float64, 4096)
+		for i := range v {
+			v[i] = float64(k)
+		}
+		return pyval.ArrayOf(v)
+	}
+	must(t, s.Set("busy", value(0)))
+	p := startPeer(t, s.TRL())
+	stop := make(chan struct{})
+	done := make(chan error, 2)
+	for g := 0; g < 2; g++ {
+		go func(g int) {
+			for k := 1; ; k++ {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				default:
+				}
+				if err := s.Set("busy", value(2*k+g)); err != nil {
+					done <- err
+					return
+				}
+			}
+		}(g)
+	}
+	r := p.must(map[string]any{"op": "readcheck", "attr": "busy", "n": 300})
+	close(stop)
+	for g := 0; g < 2; g++ {
+		must(t, <-done)
+	}
+	var res struct{ Torn, Distinct int }
+	_ = json.Unmarshal(r, &res)
+	if res.Torn != 0 {
+		t.Errorf("%d of 300 reads mixed two values", res.Torn)
+	}
+	t.Logf("300 reads saw %d distinct values", res.Distinct)
+}

@@ -89,6 +89,16 @@ def main():
                 a = dev.read_attribute(req["attr"])
                 emit({"ok": {"value": value_of(a), "type": str(a.type), "format": str(a.data_format),
                              "quality": str(a.quality)}})
+            elif op == "readcheck":
+                # Reads n times; counts reads whose elements differ (a torn
+                # array) and distinct values seen.
+                torn, seen = 0, set()
+                for _ in range(req["n"]):
+                    v = dev.read_attribute(req["attr"]).value
+                    if len(set(v.tolist())) != 1:
+                        torn += 1
+                    seen.add(float(v[0]))
+                emit({"ok": {"torn": torn, "distinct": len(seen)}})
             elif op == "write":
                 v = req["value"]
                 cfg = dev.get_attribute_config(req["attr"])
