@@ -29,7 +29,8 @@ import (
 //
 // cppTango holds one device server per process (Tango::Util is a
 // singleton that cannot be re-initialised), so NewServer succeeds once per
-// process; Close stops serving but a new Server cannot be started after it.
+// process; Close withdraws the device but a new Server cannot be started
+// after it.
 type Server struct {
 	trl, device string
 	port        int
@@ -375,14 +376,42 @@ func (s *Server) SetStatus(status string) error {
 	return nil
 }
 
-// Close stops serving: the ORB shuts down and clients get errors. See the
-// type's documentation: no new Server can be started in this process.
+// Close withdraws the device: its dynamic attributes and commands are
+// removed, its state becomes OFF, and the Server refuses further use
+// (ErrClosed). The ORB itself keeps running until the process exits:
+// shutting it down made cppTango 9.3 abort (an uncaught
+// CORBA::OBJECT_NOT_EXIST on one of its threads), and no new server could
+// be started anyway.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil
 	}
+	var first error
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	for name := range s.attrs {
+		cn := C.CString(name)
+		keep(goErr(C.tg_attr_remove(cn)))
+		C.free(unsafe.Pointer(cn))
+	}
+	for name := range s.cmds {
+		cn := C.CString(name)
+		keep(goErr(C.tg_cmd_remove(cn)))
+		C.free(unsafe.Pointer(cn))
+	}
+	s.attrs, s.cmds = map[string]AttrSpec{}, map[string]command{}
+	keep(goErr(C.tg_set_state(C.int(Off))))
+	status := C.CString("The device server was closed.")
+	keep(goErr(C.tg_set_status(status)))
+	C.free(unsafe.Pointer(status))
 	s.closed = true
-	return goErr(C.tg_server_stop())
+	if first != nil {
+		return fmt.Errorf("tango: close: %w", first)
+	}
+	return nil
 }

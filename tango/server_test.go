@@ -5,6 +5,7 @@ package tango
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -21,8 +22,20 @@ var testServer *Server
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if testServer != nil && os.Getenv("TANGO_TEST_CLOSE") != "" {
-		_ = testServer.Close()
+	if testServer != nil {
+		// Close withdraws the device; the server refuses further use.
+		if err := testServer.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "Server.Close:", err)
+			code = 1
+		}
+		if err := testServer.Set("x", pyval.Float(1)); !errors.Is(err, ErrClosed) {
+			fmt.Fprintln(os.Stderr, "Set after Close:", err, "want ErrClosed")
+			code = 1
+		}
+		if _, err := NewServer(context.Background()); err == nil {
+			fmt.Fprintln(os.Stderr, "a second NewServer in one process succeeded; cppTango allows one")
+			code = 1
+		}
 	}
 	// cppTango's static destructors can block exit() (its ZMQ context
 	// waits for sockets owned by its threads); the race runtime calls

@@ -507,19 +507,6 @@ tg_err *tg_server_start(uintptr_t handle, const char *class_name, int argc, char
 	return nullptr;
 }
 
-tg_err *tg_server_stop(void)
-{
-	if (!g_server || !g_server->running)
-		return nullptr;
-	{
-		adopt_thread();
-		TG_TRY
-		Tango::Util::instance()->get_orb()->shutdown(false);
-		TG_CATCH("tg_server_stop")
-	}
-	return nullptr;
-}
-
 tg_err *tg_attr_add(const char *name, int type, int format, int write_type, long max_x, long max_y)
 {
 	std::string n(name);

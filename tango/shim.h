@@ -43,7 +43,6 @@ typedef char tg_err;
 // in no-database mode in its own thread and returns once it serves or has
 // failed. argv holds the full Tango command line.
 tg_err *tg_server_start(uintptr_t handle, const char *class_name, int argc, char **argv);
-tg_err *tg_server_stop(void);
 
 // tg_attr_add adds a dynamic attribute. write_type: 0 READ, 1 READ_WRITE,
 // 2 WRITE. events: also mark change/archive events as pushed manually.
