@@ -36,8 +36,12 @@ type Server struct {
 	port        int
 	handle      cgo.Handle
 
-	// mu guards the Go-side registry. The shim has its own lock (the device
-	// monitor) around the C++ state.
+	// opMu serialises the operations that change the device (add, remove,
+	// close). mu guards the Go-side registry and is never held across a
+	// call into the shim: the shim takes the device monitor, and Tango
+	// threads holding that monitor call back into Go (goTangoWrite,
+	// goTangoCommand), which take mu.
+	opMu   sync.Mutex
 	mu     sync.Mutex
 	attrs  map[string]AttrSpec
 	cmds   map[string]command
@@ -142,11 +146,19 @@ func (s *Server) Device() string { return s.device }
 // Port returns the port the ORB listens on.
 func (s *Server) Port() int { return s.port }
 
+// check reports ErrClosed; s.mu held.
 func (s *Server) check() error {
 	if s.closed {
 		return ErrClosed
 	}
 	return nil
+}
+
+// checkLocked is check taking s.mu.
+func (s *Server) checkLocked() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.check()
 }
 
 // AddAttribute adds a dynamic attribute. Its change and archive events are
@@ -187,25 +199,36 @@ func (s *Server) AddAttribute(spec AttrSpec) error {
 	case attribute.Spectrum:
 		my = 0
 	}
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.check(); err != nil {
+		s.mu.Unlock()
 		return err
 	}
+	old, had := s.attrs[spec.Name]
+	s.attrs[spec.Name] = spec
+	s.mu.Unlock()
 	name := C.CString(spec.Name)
 	defer C.free(unsafe.Pointer(name))
 	if err := goErr(C.tg_attr_add(name, C.int(spec.Type), C.int(fc), C.int(wt), C.long(mx), C.long(my))); err != nil {
+		s.mu.Lock()
+		if had {
+			s.attrs[spec.Name] = old
+		} else {
+			delete(s.attrs, spec.Name)
+		}
+		s.mu.Unlock()
 		return fmt.Errorf("tango: add attribute %q: %w", spec.Name, err)
 	}
-	s.attrs[spec.Name] = spec
 	return nil
 }
 
 // RemoveAttribute removes a dynamic attribute.
 func (s *Server) RemoveAttribute(name string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.check(); err != nil {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	if err := s.checkLocked(); err != nil {
 		return err
 	}
 	cn := C.CString(name)
@@ -213,7 +236,9 @@ func (s *Server) RemoveAttribute(name string) error {
 	if err := goErr(C.tg_attr_remove(cn)); err != nil {
 		return fmt.Errorf("tango: remove attribute %q: %w", name, err)
 	}
+	s.mu.Lock()
 	delete(s.attrs, name)
+	s.mu.Unlock()
 	return nil
 }
 
@@ -326,16 +351,21 @@ func (s *Server) AddCommand(name string, in, out Type, fn func(arg pyval.Value) 
 	if out != DevVoid && out != DevString && out != DevBoolean {
 		return fmt.Errorf("tango: command %q: result type %s: %w", name, out, ErrType)
 	}
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err := s.check(); err != nil {
+		s.mu.Unlock()
 		return err
 	}
 	s.cmds[name] = command{in: in, out: out, fn: fn}
+	s.mu.Unlock()
 	cn := C.CString(name)
 	defer C.free(unsafe.Pointer(cn))
 	if err := goErr(C.tg_cmd_add(cn, C.int(in), C.int(out))); err != nil {
+		s.mu.Lock()
 		delete(s.cmds, name)
+		s.mu.Unlock()
 		return fmt.Errorf("tango: add command %q: %w", name, err)
 	}
 	return nil
@@ -343,9 +373,9 @@ func (s *Server) AddCommand(name string, in, out Type, fn func(arg pyval.Value) 
 
 // RemoveCommand removes a command added with AddCommand.
 func (s *Server) RemoveCommand(name string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.check(); err != nil {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	if err := s.checkLocked(); err != nil {
 		return err
 	}
 	cn := C.CString(name)
@@ -353,7 +383,9 @@ func (s *Server) RemoveCommand(name string) error {
 	if err := goErr(C.tg_cmd_remove(cn)); err != nil {
 		return fmt.Errorf("tango: remove command %q: %w", name, err)
 	}
+	s.mu.Lock()
 	delete(s.cmds, name)
+	s.mu.Unlock()
 	return nil
 }
 
@@ -383,33 +415,37 @@ func (s *Server) SetStatus(status string) error {
 // CORBA::OBJECT_NOT_EXIST on one of its threads), and no new server could
 // be started anyway.
 func (s *Server) Close() error {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
+	s.closed = true
+	attrs, cmds := s.attrs, s.cmds
+	s.attrs, s.cmds = map[string]AttrSpec{}, map[string]command{}
+	s.mu.Unlock()
 	var first error
 	keep := func(err error) {
 		if err != nil && first == nil {
 			first = err
 		}
 	}
-	for name := range s.attrs {
+	for name := range attrs {
 		cn := C.CString(name)
 		keep(goErr(C.tg_attr_remove(cn)))
 		C.free(unsafe.Pointer(cn))
 	}
-	for name := range s.cmds {
+	for name := range cmds {
 		cn := C.CString(name)
 		keep(goErr(C.tg_cmd_remove(cn)))
 		C.free(unsafe.Pointer(cn))
 	}
-	s.attrs, s.cmds = map[string]AttrSpec{}, map[string]command{}
 	keep(goErr(C.tg_set_state(C.int(Off))))
 	status := C.CString("The device server was closed.")
 	keep(goErr(C.tg_set_status(status)))
 	C.free(unsafe.Pointer(status))
-	s.closed = true
 	if first != nil {
 		return fmt.Errorf("tango: close: %w", first)
 	}
