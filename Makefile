@@ -1,7 +1,7 @@
 # sdpkit: `make test` installs what the tests need and runs them all.
 GO ?= go
 
-.PHONY: all build deps test vet unit fuzz bench demo
+.PHONY: all build deps test vet unit unit-tango fuzz bench demo
 
 all: build
 
@@ -16,14 +16,20 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags tango ./tango/
 
 unit:
 	SDP_REQUIRE_PEERS=1 $(GO) test -race -count=1 ./...
 
+# The cgo layer over cppTango (build tag tango), tested against pytango
+# peers; the race detector works with cppTango's threads.
+unit-tango:
+	$(GO) test -tags tango -race -count=1 ./tango/...
+
 fuzz:
 	./scripts/fuzz.sh
 
-test: deps vet unit fuzz
+test: deps vet unit unit-tango fuzz
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

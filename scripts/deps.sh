@@ -15,6 +15,10 @@ command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 command -v java >/dev/null 2>&1 || need_apt+=(default-jre-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# The tango package (build tag tango) links Debian's cppTango 9.3 and is
+# tested against Debian's pytango, which lives in /usr/bin/python3.
+pkg-config --exists tango 2>/dev/null || need_apt+=(libtango-dev pkg-config)
+/usr/bin/python3 -c 'import tango' >/dev/null 2>&1 || need_apt+=(python3-tango)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]} from Debian" >&2
@@ -33,5 +37,6 @@ redis-server --version >&2
 etcd --version | head -1 >&2
 kcat -V 2>&1 | head -1 >&2
 java -version 2>&1 | head -1 >&2
+echo "cppTango $(pkg-config --modversion tango), pytango $(/usr/bin/python3 -c 'import tango; print(tango.__version__)')" >&2
 echo "deps: Kafka jars in $("$(dirname "$0")/kafka.sh")" >&2
 chromium --version >&2

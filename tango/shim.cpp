@@ -1,0 +1,947 @@
+//go:build tango
+
+// shim.cpp: a thin extern "C" layer over cppTango 9.3 for the Go package.
+// The device server is one device of one class (GoDevice) in no-database
+// mode; its attributes and commands are added at run time and their values
+// held here, as immutable snapshots replaced by tg_attr_set. Calls from Go
+// threads take the device monitor (the lock the ORB threads hold while they
+// serve a request) so that they never overlap a request.
+#include "shim.h"
+
+#include <tango.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+// Exported by the Go side (cgo). They return a malloc'd error text
+// ("reason\x1fdescription") or NULL.
+char *goTangoWrite(uintptr_t handle, char *name, tg_value *v);
+char *goTangoCommand(uintptr_t handle, char *name, char *arg, int has_arg, char **out_str, int *out_bool);
+void goTangoEvent(uintptr_t handle, char *attr, char *event, tg_value *v, char *err);
+}
+
+namespace {
+
+char *dup_err(const std::string &s)
+{
+	char *p = static_cast<char *>(std::malloc(s.size() + 1));
+	std::memcpy(p, s.c_str(), s.size() + 1);
+	return p;
+}
+
+tg_err *flatten(const Tango::DevErrorList &errs)
+{
+	std::string s;
+	for (CORBA::ULong i = 0; i < errs.length(); i++) {
+		if (i > 0)
+			s += '\x1e';
+		s += errs[i].reason.in();
+		s += '\x1f';
+		s += errs[i].desc.in();
+		s += '\x1f';
+		s += errs[i].origin.in();
+		s += '\x1f';
+		s += std::to_string(static_cast<int>(errs[i].severity));
+	}
+	if (s.empty())
+		s = "API_Unknown\x1funknown DevFailed\x1f\x1f" "0";
+	return dup_err(s);
+}
+
+tg_err *simple_err(const std::string &reason, const std::string &desc, const std::string &origin)
+{
+	return dup_err(reason + '\x1f' + desc + '\x1f' + origin + '\x1f' + "0");
+}
+
+#define TG_TRY try {
+#define TG_CATCH(origin)                                                   \
+	}                                                                  \
+	catch (Tango::DevFailed & e) { return flatten(e.errors); }         \
+	catch (CORBA::Exception & e) {                                     \
+		Tango::DevFailed df;                                       \
+		try { Tango::Except::print_exception(e); } catch (...) {}  \
+		return simple_err("CORBA_Exception", e._name(), origin);   \
+	}                                                                  \
+	catch (std::exception & e) { return simple_err("std_exception", e.what(), origin); } \
+	catch (...) { return simple_err("unknown_exception", "unknown C++ exception", origin); } \
+	return nullptr;
+
+size_t elem_size(int type)
+{
+	switch (type) {
+	case Tango::DEV_BOOLEAN: case Tango::DEV_UCHAR: return 1;
+	case Tango::DEV_SHORT: case Tango::DEV_USHORT: return 2;
+	case Tango::DEV_LONG: case Tango::DEV_ULONG: case Tango::DEV_FLOAT: return 4;
+	case Tango::DEV_LONG64: case Tango::DEV_ULONG64: case Tango::DEV_DOUBLE: return 8;
+	default: return 0;
+	}
+}
+
+void split_strs(const char *strs, size_t len, int n, std::vector<std::string> &out)
+{
+	size_t off = 0;
+	for (int i = 0; i < n && off <= len; i++) {
+		const char *s = strs + off;
+		size_t l = strnlen(s, len - off);
+		out.emplace_back(s, l);
+		off += l + 1;
+	}
+	while (static_cast<int>(out.size()) < n)
+		out.emplace_back();
+}
+
+void join_strs(const std::vector<std::string> &in, tg_value *v)
+{
+	size_t total = 0;
+	for (auto &s : in)
+		total += s.size() + 1;
+	v->strs = static_cast<char *>(std::malloc(total ? total : 1));
+	size_t off = 0;
+	for (auto &s : in) {
+		std::memcpy(v->strs + off, s.c_str(), s.size() + 1);
+		off += s.size() + 1;
+	}
+	v->strs_len = total;
+	v->nstrs = static_cast<int>(in.size());
+}
+
+void set_bytes(tg_value *v, const void *p, size_t n)
+{
+	v->data = static_cast<char *>(std::malloc(n ? n : 1));
+	if (n)
+		std::memcpy(v->data, p, n);
+	v->len = n;
+}
+
+// Snapshot is one immutable attribute value held by the server.
+struct Snapshot {
+	int dim_x = 0, dim_y = 0;
+	std::vector<char> raw;
+	std::vector<std::string> strs;
+	std::vector<char *> str_ptrs;
+	Tango::DevEncoded enc;
+	Tango::AttrQuality quality = Tango::ATTR_INVALID;
+	struct timeval time {};
+	bool has_value = false;
+};
+
+// AttrState is what the server keeps per attribute: the current snapshot
+// and the few most recently served ones. cppTango marshals a read reply
+// after the device monitor is released, from the buffer it was given, so
+// a served snapshot must outlive its request; keeping the last kServed
+// alive covers that without copying each read.
+struct AttrState {
+	int type = 0, format = 0;
+	std::shared_ptr<Snapshot> current;
+	std::deque<std::shared_ptr<Snapshot>> served;
+};
+constexpr size_t kServed = 32;
+
+class GoDevice;
+
+// adopt_thread makes the calling thread (a Go thread) known to omniORB for
+// good, as cppTango's locks and event consumer expect omni_threads; a
+// scoped ensure_self released the identity while cppTango still used it.
+void adopt_thread()
+{
+	static thread_local bool adopted = false;
+	if (adopted)
+		return;
+	if (omni_thread::self() == nullptr)
+		omni_thread::create_dummy();
+	adopted = true;
+}
+
+struct Server {
+	uintptr_t handle = 0;
+	std::string class_name;
+	GoDevice *dev = nullptr;
+	std::map<std::string, AttrState> attrs; // guarded by the device monitor
+	std::thread thread;
+	std::mutex mu;
+	std::condition_variable cv;
+	bool ready = false, failed = false, running = false;
+	std::string err;
+};
+Server *g_server = nullptr; // one Tango::Util per process
+
+// set_numeric hands Tango a numeric value: scalars as a copy Tango owns
+// and frees (cppTango keeps some scalar types in per-attribute scratch
+// space, so a shared buffer could be seen stale), arrays from the snapshot.
+template <typename T>
+void set_numeric(Tango::Attribute &att, AttrState &st, const std::shared_ptr<Snapshot> &s, void *d)
+{
+	if (st.format == 0) {
+		T *p = new T;
+		std::memcpy(p, d, sizeof(T));
+		att.set_value_date_quality(p, s->time, s->quality, 1, 0, true);
+		return;
+	}
+	att.set_value_date_quality(static_cast<T *>(d), s->time, s->quality, s->dim_x, s->dim_y, false);
+}
+
+void fill_attribute(Tango::Attribute &att, AttrState &st)
+{
+	std::shared_ptr<Snapshot> s = st.current;
+	if (!s || !s->has_value) {
+		att.set_quality(Tango::ATTR_INVALID);
+		return;
+	}
+	st.served.push_back(s);
+	if (st.served.size() > kServed)
+		st.served.pop_front();
+	long x = s->dim_x, y = s->dim_y;
+	struct timeval t = s->time;
+	Tango::AttrQuality q = s->quality;
+	void *d = s->raw.data();
+	switch (st.type) {
+	case Tango::DEV_BOOLEAN: set_numeric<Tango::DevBoolean>(att, st, s, d); break;
+	case Tango::DEV_UCHAR: set_numeric<Tango::DevUChar>(att, st, s, d); break;
+	case Tango::DEV_SHORT: set_numeric<Tango::DevShort>(att, st, s, d); break;
+	case Tango::DEV_USHORT: set_numeric<Tango::DevUShort>(att, st, s, d); break;
+	case Tango::DEV_LONG: set_numeric<Tango::DevLong>(att, st, s, d); break;
+	case Tango::DEV_ULONG: set_numeric<Tango::DevULong>(att, st, s, d); break;
+	case Tango::DEV_LONG64: set_numeric<Tango::DevLong64>(att, st, s, d); break;
+	case Tango::DEV_ULONG64: set_numeric<Tango::DevULong64>(att, st, s, d); break;
+	case Tango::DEV_FLOAT: set_numeric<Tango::DevFloat>(att, st, s, d); break;
+	case Tango::DEV_DOUBLE: set_numeric<Tango::DevDouble>(att, st, s, d); break;
+	case Tango::DEV_STRING: att.set_value_date_quality(s->str_ptrs.data(), t, q, x, y, false); break;
+	case Tango::DEV_ENCODED: att.set_value_date_quality(&s->enc, t, q, 1, 0, false); break;
+	default:
+		Tango::Except::throw_exception("API_AttrOptProp", "unsupported attribute type", "GoDevice::read");
+	}
+}
+
+template <typename T>
+void copy_written(Tango::WAttribute &w, tg_value *v)
+{
+	const T *p = nullptr;
+	w.get_write_value(p);
+	long n = w.get_write_value_length();
+	set_bytes(v, p, n * sizeof(T));
+}
+
+// written extracts a client's written value into v (malloc'd buffers).
+void written(Tango::WAttribute &w, int type, tg_value *v)
+{
+	v->type = type;
+	v->dim_x = w.get_w_dim_x();
+	v->dim_y = w.get_w_dim_y();
+	v->has_value = 1;
+	v->quality = Tango::ATTR_VALID;
+	switch (type) {
+	case Tango::DEV_BOOLEAN: copy_written<Tango::DevBoolean>(w, v); break;
+	case Tango::DEV_UCHAR: copy_written<Tango::DevUChar>(w, v); break;
+	case Tango::DEV_SHORT: copy_written<Tango::DevShort>(w, v); break;
+	case Tango::DEV_USHORT: copy_written<Tango::DevUShort>(w, v); break;
+	case Tango::DEV_LONG: copy_written<Tango::DevLong>(w, v); break;
+	case Tango::DEV_ULONG: copy_written<Tango::DevULong>(w, v); break;
+	case Tango::DEV_LONG64: copy_written<Tango::DevLong64>(w, v); break;
+	case Tango::DEV_ULONG64: copy_written<Tango::DevULong64>(w, v); break;
+	case Tango::DEV_FLOAT: copy_written<Tango::DevFloat>(w, v); break;
+	case Tango::DEV_DOUBLE: copy_written<Tango::DevDouble>(w, v); break;
+	case Tango::DEV_STRING: {
+		const Tango::ConstDevString *p = nullptr;
+		w.get_write_value(p);
+		long n = w.get_write_value_length();
+		std::vector<std::string> ss;
+		for (long i = 0; i < n; i++)
+			ss.emplace_back(p[i] ? p[i] : "");
+		join_strs(ss, v);
+		break;
+	}
+	case Tango::DEV_ENCODED: {
+		const Tango::DevEncoded *p = nullptr;
+		w.get_write_value(p);
+		std::vector<std::string> f{p->encoded_format.in() ? p->encoded_format.in() : ""};
+		join_strs(f, v);
+		set_bytes(v, p->encoded_data.get_buffer(), p->encoded_data.length());
+		break;
+	}
+	}
+}
+
+// throw_go_err turns a Go error text ("reason\x1fdesc") into a DevFailed.
+void throw_go_err(char *e, const char *origin)
+{
+	std::string s(e);
+	std::free(e);
+	std::string reason = "GoError", desc = s;
+	size_t k = s.find('\x1f');
+	if (k != std::string::npos) {
+		reason = s.substr(0, k);
+		desc = s.substr(k + 1);
+	}
+	Tango::Except::throw_exception(reason, desc, origin);
+}
+
+std::shared_ptr<Snapshot> make_snapshot(int type, int dim_x, int dim_y, const void *data, size_t len,
+					const char *strs, size_t strs_len, int nstrs, int quality, int64_t time_ns)
+{
+	auto s = std::make_shared<Snapshot>();
+	s->dim_x = dim_x;
+	s->dim_y = dim_y;
+	s->quality = static_cast<Tango::AttrQuality>(quality);
+	s->time.tv_sec = static_cast<time_t>(time_ns / 1000000000);
+	s->time.tv_usec = static_cast<suseconds_t>((time_ns % 1000000000) / 1000);
+	s->has_value = data != nullptr || strs != nullptr;
+	if (!s->has_value)
+		return s;
+	if (type == Tango::DEV_STRING) {
+		split_strs(strs, strs_len, nstrs, s->strs);
+		for (auto &x : s->strs)
+			s->str_ptrs.push_back(const_cast<char *>(x.c_str()));
+	} else if (type == Tango::DEV_ENCODED) {
+		std::vector<std::string> f;
+		split_strs(strs, strs_len, 1, f);
+		s->enc.encoded_format = CORBA::string_dup(f[0].c_str());
+		s->enc.encoded_data.length(static_cast<CORBA::ULong>(len));
+		if (len)
+			std::memcpy(s->enc.encoded_data.get_buffer(), data, len);
+	} else {
+		s->raw.assign(static_cast<const char *>(data), static_cast<const char *>(data) + len);
+	}
+	return s;
+}
+
+// GoAttr is a dynamic attribute whose read and write go through the server
+// state; Base is Tango::Attr, SpectrumAttr or ImageAttr.
+template <class Base>
+class GoAttr : public Base {
+public:
+	template <typename... Args>
+	GoAttr(Args... args) : Base(args...) {}
+	void read(Tango::DeviceImpl *, Tango::Attribute &att) override
+	{
+		auto it = g_server->attrs.find(att.get_name());
+		if (it == g_server->attrs.end())
+			Tango::Except::throw_exception("API_AttrNotFound", "attribute removed", "GoDevice::read");
+		fill_attribute(att, it->second);
+	}
+	void write(Tango::DeviceImpl *, Tango::WAttribute &w) override
+	{
+		auto it = g_server->attrs.find(w.get_name());
+		if (it == g_server->attrs.end())
+			Tango::Except::throw_exception("API_AttrNotFound", "attribute removed", "GoDevice::write");
+		tg_value v{};
+		v.format = it->second.format;
+		written(w, it->second.type, &v);
+		std::string name = w.get_name();
+		char *e = goTangoWrite(g_server->handle, const_cast<char *>(name.c_str()), &v);
+		if (e) {
+			tg_value_free(&v);
+			throw_go_err(e, "GoDevice::write");
+		}
+		// The written value becomes the read value, and subscribers hear of it.
+		struct timeval now;
+		gettimeofday(&now, nullptr);
+		int64_t ns = int64_t(now.tv_sec) * 1000000000 + int64_t(now.tv_usec) * 1000;
+		it->second.current = make_snapshot(it->second.type, v.dim_x, v.dim_y, v.data, v.len, v.strs,
+						   v.strs_len, v.nstrs, Tango::ATTR_VALID, ns);
+		tg_value_free(&v);
+	}
+	bool is_allowed(Tango::DeviceImpl *, Tango::AttReqType) override { return true; }
+};
+
+class GoCommand : public Tango::Command {
+public:
+	GoCommand(const char *name, Tango::CmdArgType in, Tango::CmdArgType out)
+	    : Tango::Command(name, in, out) {}
+	CORBA::Any *execute(Tango::DeviceImpl *, const CORBA::Any &in_any) override
+	{
+		std::string arg;
+		int has_arg = 0;
+		if (get_in_type() == Tango::DEV_STRING) {
+			Tango::DevString s;
+			extract(in_any, s);
+			arg = s ? s : "";
+			has_arg = 1;
+		}
+		char *out_str = nullptr;
+		int out_bool = 0;
+		std::string name = get_name();
+		char *e = goTangoCommand(g_server->handle, const_cast<char *>(name.c_str()),
+					 const_cast<char *>(arg.c_str()), has_arg, &out_str, &out_bool);
+		if (e) {
+			std::free(out_str);
+			throw_go_err(e, "GoDevice::command");
+		}
+		switch (get_out_type()) {
+		case Tango::DEV_STRING: {
+			Tango::DevString r = CORBA::string_dup(out_str ? out_str : "");
+			std::free(out_str);
+			return insert(r);
+		}
+		case Tango::DEV_BOOLEAN:
+			std::free(out_str);
+			return insert(static_cast<Tango::DevBoolean>(out_bool != 0));
+		default:
+			std::free(out_str);
+			return insert();
+		}
+	}
+	bool is_allowed(Tango::DeviceImpl *, const CORBA::Any &) override { return true; }
+};
+
+class GoDevice : public Tango::Device_5Impl {
+public:
+	GoDevice(Tango::DeviceClass *cl, std::string &name) : Tango::Device_5Impl(cl, name.c_str()) { init_device(); }
+	void init_device() override
+	{
+		set_state(Tango::UNKNOWN);
+		set_status("The device is in UNKNOWN state.");
+	}
+};
+
+class GoClass : public Tango::DeviceClass {
+public:
+	explicit GoClass(std::string &name) : Tango::DeviceClass(name) {}
+	void command_factory() override {}
+	void attribute_factory(std::vector<Tango::Attr *> &) override {}
+	void device_factory(const Tango::DevVarStringArray *list) override
+	{
+		for (CORBA::ULong i = 0; i < list->length(); i++) {
+			std::string name((*list)[i].in());
+			GoDevice *d = new GoDevice(this, name);
+			device_list.push_back(d);
+			if (g_server && !g_server->dev)
+				g_server->dev = d;
+			export_device(d, d->get_name().c_str());
+		}
+	}
+};
+
+void server_main(int argc, std::vector<std::string> args)
+{
+	std::vector<char *> argv;
+	for (auto &a : args)
+		argv.push_back(const_cast<char *>(a.c_str()));
+	argv.push_back(nullptr);
+	try {
+		Tango::Util *tg = Tango::Util::init(argc, argv.data());
+		tg->server_init(false);
+		{
+			std::lock_guard<std::mutex> l(g_server->mu);
+			g_server->ready = true;
+			g_server->running = true;
+		}
+		g_server->cv.notify_all();
+		tg->server_run();
+	} catch (Tango::DevFailed &e) {
+		std::lock_guard<std::mutex> l(g_server->mu);
+		g_server->failed = true;
+		g_server->err = std::string(flatten(e.errors));
+	} catch (CORBA::Exception &e) {
+		std::lock_guard<std::mutex> l(g_server->mu);
+		g_server->failed = true;
+		g_server->err = std::string("CORBA_Exception\x1f") + e._name() + "\x1fserver_main\x1f" "0";
+	}
+	{
+		std::lock_guard<std::mutex> l(g_server->mu);
+		g_server->running = false;
+	}
+	g_server->cv.notify_all();
+}
+
+// Locked runs f with the device monitor held, from a thread that omniORB
+// may not know (a Go thread), as the ORB threads do for requests.
+template <typename F>
+tg_err *locked(const char *origin, F f)
+{
+	if (!g_server || !g_server->dev)
+		return simple_err("API_NotRunning", "the device server is not running", origin);
+	adopt_thread();
+	TG_TRY
+	Tango::AutoTangoMonitor sync(g_server->dev, true);
+	f();
+	TG_CATCH(origin)
+}
+
+} // namespace
+
+// cppTango calls this (a member it declares and leaves to the server) to
+// create the server's classes.
+void Tango::DServer::class_factory()
+{
+	add_class(new GoClass(g_server->class_name));
+}
+
+extern "C" {
+
+void tg_value_free(tg_value *v)
+{
+	std::free(v->data);
+	std::free(v->strs);
+	v->data = nullptr;
+	v->strs = nullptr;
+}
+
+tg_err *tg_server_start(uintptr_t handle, const char *class_name, int argc, char **argv)
+{
+	if (g_server)
+		return simple_err("API_AlreadyRunning", "a device server was already started in this process (cppTango allows one)", "tg_server_start");
+	g_server = new Server();
+	g_server->handle = handle;
+	g_server->class_name = class_name;
+	std::vector<std::string> args(argv, argv + argc);
+	g_server->thread = std::thread(server_main, argc, args);
+	std::unique_lock<std::mutex> l(g_server->mu);
+	g_server->cv.wait(l, [] { return g_server->ready || g_server->failed; });
+	if (g_server->failed) {
+		std::string e = g_server->err;
+		l.unlock();
+		g_server->thread.join();
+		return dup_err(e);
+	}
+	return nullptr;
+}
+
+tg_err *tg_attr_add(const char *name, int type, int format, int write_type, long max_x, long max_y)
+{
+	std::string n(name);
+	return locked("tg_attr_add", [&] {
+		Tango::AttrWriteType wt = write_type == 1 ? Tango::READ_WRITE : write_type == 2 ? Tango::WRITE : Tango::READ;
+		Tango::Attr *a;
+		if (format == 0)
+			a = new GoAttr<Tango::Attr>(n.c_str(), long(type), wt);
+		else if (format == 1)
+			a = new GoAttr<Tango::SpectrumAttr>(n.c_str(), long(type), wt, max_x);
+		else
+			a = new GoAttr<Tango::ImageAttr>(n.c_str(), long(type), wt, max_x, max_y);
+		a->set_change_event(true, false);
+		a->set_archive_event(true, false);
+		AttrState st;
+		st.type = type;
+		st.format = format;
+		st.current = std::make_shared<Snapshot>();
+		g_server->attrs[n] = st;
+		try {
+			g_server->dev->add_attribute(a);
+		} catch (...) {
+			g_server->attrs.erase(n);
+			throw;
+		}
+	});
+}
+
+tg_err *tg_attr_remove(const char *name)
+{
+	std::string n(name);
+	return locked("tg_attr_remove", [&] {
+		g_server->dev->remove_attribute(n, true, false);
+		g_server->attrs.erase(n);
+	});
+}
+
+tg_err *tg_attr_set(const char *name, int dim_x, int dim_y, const void *data, size_t len,
+		    const char *strs, size_t strs_len, int nstrs, int quality, int64_t time_ns, int push)
+{
+	std::string n(name);
+	return locked("tg_attr_set", [&] {
+		auto it = g_server->attrs.find(n);
+		if (it == g_server->attrs.end())
+			Tango::Except::throw_exception("API_AttrNotFound", "no attribute " + n, "tg_attr_set");
+		AttrState &st = it->second;
+		size_t es = elem_size(st.type);
+		if (data && es && len != size_t(dim_x) * size_t(dim_y ? dim_y : 1) * es)
+			Tango::Except::throw_exception("API_WrongSize", "data size does not match the dimensions", "tg_attr_set");
+		st.current = make_snapshot(st.type, dim_x, dim_y, data, len, strs, strs_len, nstrs, quality, time_ns);
+		if (push) {
+			Tango::Attribute &att = g_server->dev->get_device_attr()->get_attr_by_name(n.c_str());
+			if (push & 1) {
+				fill_attribute(att, st);
+				att.fire_change_event();
+			}
+			if (push & 2) {
+				fill_attribute(att, st);
+				att.fire_archive_event();
+			}
+		}
+	});
+}
+
+tg_err *tg_cmd_add(const char *name, int in_type, int out_type)
+{
+	std::string n(name);
+	return locked("tg_cmd_add", [&] {
+		g_server->dev->add_command(new GoCommand(n.c_str(), Tango::CmdArgType(in_type), Tango::CmdArgType(out_type)), true);
+	});
+}
+
+tg_err *tg_cmd_remove(const char *name)
+{
+	std::string n(name);
+	return locked("tg_cmd_remove", [&] { g_server->dev->remove_command(n, true, false); });
+}
+
+tg_err *tg_set_state(int state)
+{
+	return locked("tg_set_state", [&] { g_server->dev->set_state(Tango::DevState(state)); });
+}
+
+tg_err *tg_set_status(const char *status)
+{
+	std::string s(status);
+	return locked("tg_set_status", [&] { g_server->dev->set_status(s); });
+}
+
+// ---- client ----
+
+struct tg_proxy {
+	Tango::DeviceProxy *dp;
+	std::mutex mu;
+	std::map<int, Tango::CallBack *> cbs;
+};
+
+tg_err *tg_proxy_new(const char *trl, tg_proxy **out)
+{
+	adopt_thread();
+	TG_TRY
+	std::string t(trl);
+	auto *p = new tg_proxy();
+	try {
+		p->dp = new Tango::DeviceProxy(t);
+	} catch (...) {
+		delete p;
+		throw;
+	}
+	*out = p;
+	TG_CATCH("tg_proxy_new")
+}
+
+void tg_proxy_delete(tg_proxy *p)
+{
+	adopt_thread();
+	try {
+		for (auto &kv : p->cbs) {
+			try { p->dp->unsubscribe_event(kv.first); } catch (...) {}
+			delete kv.second;
+		}
+		delete p->dp;
+	} catch (...) {
+	}
+	delete p;
+}
+
+tg_err *tg_proxy_set_timeout(tg_proxy *p, int ms)
+{
+	adopt_thread();
+	TG_TRY
+	p->dp->set_timeout_millis(ms);
+	TG_CATCH("tg_proxy_set_timeout")
+}
+
+} // extern "C"
+
+namespace {
+
+template <typename T>
+void extract_vec(Tango::DeviceAttribute &da, tg_value *v)
+{
+	std::vector<T> vec;
+	da.extract_read(vec);
+	set_bytes(v, vec.data(), vec.size() * sizeof(T));
+}
+
+void extract_bool(Tango::DeviceAttribute &da, tg_value *v)
+{
+	std::vector<Tango::DevBoolean> vec;
+	da.extract_read(vec);
+	std::vector<unsigned char> b(vec.size());
+	for (size_t i = 0; i < vec.size(); i++)
+		b[i] = vec[i] ? 1 : 0;
+	set_bytes(v, b.data(), b.size());
+}
+
+// from_attribute converts a DeviceAttribute (read part only) into v.
+void from_attribute(Tango::DeviceAttribute &da, tg_value *v)
+{
+	if (da.has_failed())
+		throw Tango::DevFailed(da.get_err_stack());
+	v->quality = da.get_quality();
+	v->time_ns = int64_t(da.get_date().tv_sec) * 1000000000 + int64_t(da.get_date().tv_usec) * 1000;
+	v->type = da.get_type();
+	v->format = da.get_data_format() == Tango::SPECTRUM ? 1 : da.get_data_format() == Tango::IMAGE ? 2 : 0;
+	Tango::AttributeDimension dim = da.get_r_dimension();
+	v->dim_x = dim.dim_x;
+	v->dim_y = dim.dim_y;
+	da.reset_exceptions(Tango::DeviceAttribute::isempty_flag);
+	if (da.is_empty() || v->quality == Tango::ATTR_INVALID) {
+		v->has_value = 0;
+		return;
+	}
+	v->has_value = 1;
+	switch (v->type) {
+	case Tango::DEV_BOOLEAN: extract_bool(da, v); break;
+	case Tango::DEV_UCHAR: extract_vec<Tango::DevUChar>(da, v); break;
+	case Tango::DEV_SHORT: extract_vec<Tango::DevShort>(da, v); break;
+	case Tango::DEV_USHORT: extract_vec<Tango::DevUShort>(da, v); break;
+	case Tango::DEV_LONG: extract_vec<Tango::DevLong>(da, v); break;
+	case Tango::DEV_ULONG: extract_vec<Tango::DevULong>(da, v); break;
+	case Tango::DEV_LONG64: extract_vec<Tango::DevLong64>(da, v); break;
+	case Tango::DEV_ULONG64: extract_vec<Tango::DevULong64>(da, v); break;
+	case Tango::DEV_FLOAT: extract_vec<Tango::DevFloat>(da, v); break;
+	case Tango::DEV_DOUBLE: extract_vec<Tango::DevDouble>(da, v); break;
+	case Tango::DEV_STRING: {
+		std::vector<std::string> vec;
+		da.extract_read(vec);
+		join_strs(vec, v);
+		break;
+	}
+	case Tango::DEV_ENCODED: {
+		std::string fmt;
+		std::vector<unsigned char> data;
+		da.extract(fmt, data);
+		std::vector<std::string> f{fmt};
+		join_strs(f, v);
+		set_bytes(v, data.data(), data.size());
+		break;
+	}
+	default:
+		Tango::Except::throw_exception("API_IncompatibleAttrDataType",
+					       "attribute type " + std::to_string(v->type) + " is not supported", "tg_read");
+	}
+}
+
+template <typename T>
+void insert_vec(Tango::DeviceAttribute &da, int format, int dx, int dy, const void *data, size_t len)
+{
+	const T *p = static_cast<const T *>(data);
+	size_t n = len / sizeof(T);
+	if (format == 0) {
+		da << (n ? p[0] : T());
+		return;
+	}
+	std::vector<T> vec(p, p + n);
+	if (format == 1)
+		da.insert(vec, dx, 0);
+	else
+		da.insert(vec, dx, dy);
+}
+
+class GoCallBack : public Tango::CallBack {
+public:
+	explicit GoCallBack(uintptr_t h) : handle(h) {}
+	uintptr_t handle;
+	void push_event(Tango::EventData *ed) override
+	{
+		std::string attr = ed->attr_name;
+		std::string event = ed->event;
+		tg_value v{};
+		std::string err;
+		if (ed->err) {
+			char *e = flatten(ed->errors);
+			err = e;
+			std::free(e);
+		} else if (ed->attr_value) {
+			try {
+				from_attribute(*ed->attr_value, &v);
+			} catch (Tango::DevFailed &e) {
+				char *f = flatten(e.errors);
+				err = f;
+				std::free(f);
+			}
+		}
+		goTangoEvent(handle, const_cast<char *>(attr.c_str()), const_cast<char *>(event.c_str()), &v,
+			     err.empty() ? nullptr : const_cast<char *>(err.c_str()));
+		tg_value_free(&v);
+	}
+};
+
+} // namespace
+
+extern "C" {
+
+tg_err *tg_read(tg_proxy *p, const char *attr, tg_value *out)
+{
+	adopt_thread();
+	TG_TRY
+	std::string a(attr);
+	Tango::DeviceAttribute da = p->dp->read_attribute(a);
+	from_attribute(da, out);
+	TG_CATCH("tg_read")
+}
+
+tg_err *tg_attr_info(tg_proxy *p, const char *attr, int *type, int *format, int *write_type)
+{
+	adopt_thread();
+	TG_TRY
+	std::string a(attr);
+	Tango::AttributeInfoEx info = p->dp->get_attribute_config(a);
+	*type = info.data_type;
+	*format = info.data_format == Tango::SPECTRUM ? 1 : info.data_format == Tango::IMAGE ? 2 : 0;
+	*write_type = info.writable == Tango::READ_WRITE ? 1 : info.writable == Tango::WRITE ? 2 : info.writable == Tango::READ ? 0 : 3;
+	TG_CATCH("tg_attr_info")
+}
+
+tg_err *tg_write(tg_proxy *p, const char *attr, int type, int format, int dim_x, int dim_y,
+		 const void *data, size_t len, const char *strs, size_t strs_len, int nstrs)
+{
+	adopt_thread();
+	TG_TRY
+	Tango::DeviceAttribute da;
+	da.set_name(attr);
+	switch (type) {
+	case Tango::DEV_BOOLEAN: {
+		const unsigned char *b = static_cast<const unsigned char *>(data);
+		if (format == 0) {
+			da << static_cast<Tango::DevBoolean>(len && b[0]);
+		} else {
+			std::vector<Tango::DevBoolean> vec(b, b + len);
+			if (format == 1)
+				da.insert(vec, dim_x, 0);
+			else
+				da.insert(vec, dim_x, dim_y);
+		}
+		break;
+	}
+	case Tango::DEV_UCHAR: insert_vec<Tango::DevUChar>(da, format, dim_x, dim_y, data, len); break;
+	case Tango::DEV_SHORT: insert_vec<Tango::DevShort>(da, format, dim_x, dim_y, data, len); break;
+	case Tango::DEV_USHORT: insert_vec<Tango::DevUShort>(da, format, dim_x, dim_y, data, len); break;
+	case Tango::DEV_LONG: insert_vec<Tango::DevLong>(da, format, dim_x, dim_y, data, len); break;
+	case Tango::DEV_ULONG: insert_vec<Tango::DevULong>(da, format, dim_x, dim_y, data, len); break;
+	case Tango::DEV_LONG64: insert_vec<Tango::DevLong64>(da, format, dim_x, dim_y, data, len); break;
+	case Tango::DEV_ULONG64: insert_vec<Tango::DevULong64>(da, format, dim_x, dim_y, data, len); break;
+	case Tango::DEV_FLOAT: insert_vec<Tango::DevFloat>(da, format, dim_x, dim_y, data, len); break;
+	case Tango::DEV_DOUBLE: insert_vec<Tango::DevDouble>(da, format, dim_x, dim_y, data, len); break;
+	case Tango::DEV_STRING: {
+		std::vector<std::string> ss;
+		split_strs(strs, strs_len, nstrs, ss);
+		if (format == 0) {
+			std::string one = ss.empty() ? std::string() : ss[0];
+			da << one;
+		}
+		else if (format == 1)
+			da.insert(ss, dim_x, 0);
+		else
+			da.insert(ss, dim_x, dim_y);
+		break;
+	}
+	case Tango::DEV_ENCODED: {
+		std::vector<std::string> f;
+		split_strs(strs, strs_len, 1, f);
+		std::vector<unsigned char> d(static_cast<const unsigned char *>(data),
+					     static_cast<const unsigned char *>(data) + len);
+		da.insert(f[0], d);
+		break;
+	}
+	default:
+		return simple_err("API_IncompatibleAttrDataType", "unsupported attribute type " + std::to_string(type), "tg_write");
+	}
+	p->dp->write_attribute(da);
+	TG_CATCH("tg_write")
+}
+
+tg_err *tg_command(tg_proxy *p, const char *cmd, int has_arg, const char *arg, tg_value *out)
+{
+	adopt_thread();
+	TG_TRY
+	std::string c(cmd);
+	Tango::DeviceData in, res;
+	if (has_arg) {
+		std::string a(arg);
+		in << a;
+		res = p->dp->command_inout(c, in);
+	} else {
+		res = p->dp->command_inout(c);
+	}
+	out->format = 0;
+	out->quality = Tango::ATTR_VALID;
+	res.reset_exceptions(Tango::DeviceData::isempty_flag);
+	if (res.is_empty()) {
+		out->type = Tango::DEV_VOID;
+		return nullptr;
+	}
+	out->type = res.get_type();
+	out->has_value = 1;
+	out->dim_x = 1;
+	switch (out->type) {
+	case Tango::DEV_STRING: {
+		std::string s;
+		res >> s;
+		std::vector<std::string> v{s};
+		join_strs(v, out);
+		break;
+	}
+	case Tango::DEV_BOOLEAN: {
+		bool b;
+		res >> b;
+		unsigned char c1 = b ? 1 : 0;
+		set_bytes(out, &c1, 1);
+		break;
+	}
+	case Tango::DEV_DOUBLE: { Tango::DevDouble d; res >> d; set_bytes(out, &d, 8); break; }
+	case Tango::DEV_LONG: { Tango::DevLong d; res >> d; set_bytes(out, &d, 4); break; }
+	case Tango::DEV_LONG64: { Tango::DevLong64 d; res >> d; set_bytes(out, &d, 8); break; }
+	case Tango::DEV_STATE: {
+		Tango::DevState s;
+		res >> s;
+		int32_t i = static_cast<int32_t>(s);
+		set_bytes(out, &i, 4);
+		break;
+	}
+	default:
+		return simple_err("API_IncompatibleCmdArgumentType",
+				  "command result type " + std::to_string(out->type) + " is not supported", "tg_command");
+	}
+	TG_CATCH("tg_command")
+}
+
+tg_err *tg_subscribe(tg_proxy *p, const char *attr, int event_type, int stateless, uintptr_t handle, int *id)
+{
+	adopt_thread();
+	TG_TRY
+	std::string a(attr);
+	auto *cb = new GoCallBack(handle);
+	int i;
+	try {
+		std::vector<std::string> filters;
+		i = p->dp->subscribe_event(a, Tango::EventType(event_type), cb, filters, stateless != 0);
+	} catch (...) {
+		delete cb;
+		throw;
+	}
+	{
+		std::lock_guard<std::mutex> l(p->mu);
+		p->cbs[i] = cb;
+	}
+	*id = i;
+	TG_CATCH("tg_subscribe")
+}
+
+tg_err *tg_unsubscribe(tg_proxy *p, int id)
+{
+	adopt_thread();
+	TG_TRY
+	p->dp->unsubscribe_event(id);
+	Tango::CallBack *cb = nullptr;
+	{
+		std::lock_guard<std::mutex> l(p->mu);
+		auto it = p->cbs.find(id);
+		if (it != p->cbs.end()) {
+			cb = it->second;
+			p->cbs.erase(it);
+		}
+	}
+	delete cb;
+	TG_CATCH("tg_unsubscribe")
+}
+
+} // extern "C"
+
+extern "C" void tg_quick_exit(int code)
+{
+	std::fflush(nullptr);
+	_exit(code);
+}
