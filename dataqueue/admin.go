@@ -81,7 +81,9 @@ func (a *Admin) Kadm() *kadm.Client { return a.adm }
 // number of partitions, as Python's create_topics: a missing topic is
 // created, an existing one with fewer partitions is grown, and an existing
 // one with enough is left alone (not an error). Partitions are never
-// removed. The error joins every topic's failure.
+// removed. It returns once every topic it created or grew is usable (every
+// partition has a leader), so a send or describe right after it does not
+// race the broker's metadata. The error joins every topic's failure.
 func (a *Admin) CreateTopics(ctx context.Context, specs ...TopicSpec) error {
 	if a.closed.Load() {
 		return ErrClosed
@@ -111,7 +113,7 @@ func (a *Admin) ensure(ctx context.Context, s TopicSpec) error {
 		err = resp.Err
 	}
 	if err == nil {
-		return nil
+		return a.waitReady(ctx, s.Name, int(parts))
 	}
 	if !errors.Is(err, kerr.TopicAlreadyExists) {
 		return classify(err)
@@ -133,7 +135,36 @@ func (a *Admin) ensure(ctx context.Context, s TopicSpec) error {
 	if err != nil {
 		return fmt.Errorf("growing from %d to %d partitions: %w", have, parts, classify(err))
 	}
-	return nil
+	return a.waitReady(ctx, s.Name, int(parts))
+}
+
+// waitReady returns once the metadata shows topic with at least parts
+// partitions, each with a leader. A broker acknowledges a creation before
+// every broker's metadata has it, and a client that produces, describes or
+// deletes in that window gets UNKNOWN_TOPIC_OR_PARTITION or
+// LEADER_NOT_AVAILABLE; CreateTopics promises a usable topic instead.
+func (a *Admin) waitReady(ctx context.Context, topic string, parts int) error {
+	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
+		td, err := a.adm.ListTopics(ctx, topic)
+		if err == nil {
+			if d, ok := td[topic]; ok && d.Err == nil && len(d.Partitions) >= parts {
+				ready := true
+				for _, p := range d.Partitions {
+					ready = ready && p.Err == nil && p.Leader >= 0
+				}
+				if ready {
+					return nil
+				}
+			}
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("waiting for its partitions to get leaders: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 func (a *Admin) partitions(ctx context.Context, topic string) (int, error) {
