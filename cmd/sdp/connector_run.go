@@ -55,7 +55,8 @@ The database is reached at --etcd (comma-separated endpoints), else at
 SDP_CONFIG_HOST:SDP_CONFIG_PORT (default 127.0.0.1:2379).
 A bad configuration does not stop the process: the device goes to FAULT,
 and the error is logged (and shown by the metrics' state).
---http ADDR serves Prometheus metrics at /metrics.
+--http ADDR serves the operator page and JSON API at / and Prometheus
+metrics at /metrics (docs/connector-web.md).
 On exit it prints one line per stopped exchange with its counters.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error { return runConnector(c, f) },
@@ -67,7 +68,7 @@ On exit it prints one line per stopped exchange with its counters.`,
 	fl.StringVar(&f.pb, "pb", "", "processing block whose flows configure the device")
 	fl.StringVar(&f.subarray, "subarray", "", "subarray id substituted for \"{}\" in --config-db")
 	fl.StringVar(&f.device, "device", "", "the connector's own Tango device name, for flows (default: any .../queueconnector/... device)")
-	fl.StringVar(&f.httpAddr, "http", "", "address to serve /metrics on (e.g. :9100)")
+	fl.StringVar(&f.httpAddr, "http", "", "address to serve the web page, API and /metrics on (e.g. 127.0.0.1:8080)")
 	fl.StringVar(&f.etcd, "etcd", "", "etcd endpoints, comma-separated (default from SDP_CONFIG_HOST/SDP_CONFIG_PORT)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.BoolVar(&f.kafkaResume, "kafka-resume", false, "on reconfiguration, start each Kafka source where its predecessor stopped instead of at the latest offset (no record produced during the reconfiguration is skipped; in memory: not across restarts)")
