@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sdpkit/sdpkit/config"
 	"github.com/sdpkit/sdpkit/config/etcd"
@@ -75,6 +76,19 @@ See docs/config-cli.md.`,
 		},
 	}
 	f := c.PersistentFlags()
+	o.addConnFlags(f)
+	f.BoolVar(&o.json, "json", false, "print JSON for machines")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "give up connecting, and any command but watch, after this long")
+	c.AddCommand(cfgLsCmd(o), cfgListCmd(o), cfgGetCmd(o, false), cfgGetCmd(o, true),
+		cfgCreateCmd(o), cfgUpdateCmd(o), cfgEditCmd(o), cfgDeleteCmd(o), cfgImportCmd(o))
+	return c
+}
+
+// addConnFlags defines the flags that say how to reach the configuration
+// database; every command that connects to it (sdp config, sdp connector
+// run) takes the same ones, with ska-sdp's environment variables behind
+// them.
+func (o *configOpts) addConnFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.backend, "backend", "", "backend: etcd3 or memory (default $SDP_CONFIG_BACKEND, else etcd3)")
 	f.StringVar(&o.host, "host", "", "etcd host (default $SDP_CONFIG_HOST, else 127.0.0.1)")
 	f.StringVar(&o.port, "port", "", "etcd client port (default $SDP_CONFIG_PORT, else 2379)")
@@ -84,11 +98,6 @@ See docs/config-cli.md.`,
 	f.StringVar(&o.password, "password", "", "etcd password (default $SDP_CONFIG_PASSWORD)")
 	f.StringVar(&o.endpoints, "endpoints", "", "comma-separated etcd URLs (overrides host, port and protocol)")
 	f.StringVar(&o.prefix, "prefix", "", "global prefix of every path, such as /sdp")
-	f.BoolVar(&o.json, "json", false, "print JSON for machines")
-	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "give up connecting, and any command but watch, after this long")
-	c.AddCommand(cfgLsCmd(o), cfgListCmd(o), cfgGetCmd(o, false), cfgGetCmd(o, true),
-		cfgCreateCmd(o), cfgUpdateCmd(o), cfgEditCmd(o), cfgDeleteCmd(o), cfgImportCmd(o))
-	return c
 }
 
 // setting returns a flag's value if given, else the environment

@@ -11,7 +11,7 @@ import (
 	"github.com/sdpkit/sdpkit/connector/descriptor"
 )
 
-func newConnectorCmd() *cobra.Command {
+func newConnectorCmd(rc *rootConfig) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "connector",
 		Short: "Queue connector: run it; its JSON Schema, validation, flows",
@@ -20,7 +20,7 @@ configuration of ska-sdp-lmc-queue-connector): prints their JSON Schema,
 validates files, and derives a descriptor from SDP Flow entities.
 docs/connector-descriptors.md describes every kind and field.`,
 	}
-	c.AddCommand(newConnectorSchemaCmd(), newConnectorValidateCmd(), newConnectorFlowsCmd(), newConnectorRunCmd())
+	c.AddCommand(newConnectorSchemaCmd(), newConnectorValidateCmd(), newConnectorFlowsCmd(), newConnectorRunCmd(rc))
 	return c
 }
 

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,8 +14,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
-	"github.com/sdpkit/sdpkit/config"
-	"github.com/sdpkit/sdpkit/config/etcd"
 	"github.com/sdpkit/sdpkit/connector"
 	"github.com/sdpkit/sdpkit/connector/descriptor"
 	"github.com/sdpkit/sdpkit/connector/kafkaio"
@@ -27,13 +23,14 @@ import (
 
 type runFlags struct {
 	file, json, dbPath, pb, subarray, device string
-	httpAddr, etcd, logFormat                string
+	httpAddr, logFormat                      string
 	stopTimeout                              time.Duration
 	kafkaResume                              bool
+	db                                       *configOpts // how to reach the configuration database
 }
 
-func newConnectorRunCmd() *cobra.Command {
-	var f runFlags
+func newConnectorRunCmd(rc *rootConfig) *cobra.Command {
+	f := runFlags{db: &configOpts{env: rc}}
 	c := &cobra.Command{
 		Use:   "run (--config FILE | --config-json JSON | --config-db PATH | --pb PB_ID)",
 		Short: "Run the queue connector device until SIGTERM or SIGINT",
@@ -51,8 +48,10 @@ The configuration comes from exactly one of:
   --pb PB_ID           the Flow entities of processing block PB_ID in the
                        configuration database, watched.
 
-The database is reached at --etcd (comma-separated endpoints), else at
-SDP_CONFIG_HOST:SDP_CONFIG_PORT (default 127.0.0.1:2379).
+The database is reached as sdp config reaches it: --endpoints, --host,
+--port, --protocol, --cert, --username, --password, --backend and --prefix,
+else ska-sdp's environment variables (SDP_CONFIG_HOST, SDP_CONFIG_PORT, …;
+default 127.0.0.1:2379). --etcd is an older spelling of --endpoints.
 A bad configuration does not stop the process: the device goes to FAULT,
 and the error is logged (and shown by the metrics' state).
 --http ADDR serves the operator page and JSON API at / and Prometheus
@@ -69,26 +68,13 @@ On exit it prints one line per stopped exchange with its counters.`,
 	fl.StringVar(&f.subarray, "subarray", "", "subarray id substituted for \"{}\" in --config-db")
 	fl.StringVar(&f.device, "device", "", "the connector's own Tango device name, for flows (default: any .../queueconnector/... device)")
 	fl.StringVar(&f.httpAddr, "http", "", "address to serve the web page, API and /metrics on (e.g. 127.0.0.1:8080)")
-	fl.StringVar(&f.etcd, "etcd", "", "etcd endpoints, comma-separated (default from SDP_CONFIG_HOST/SDP_CONFIG_PORT)")
+	f.db.addConnFlags(fl)
+	fl.StringVar(&f.db.endpoints, "etcd", "", "the same as --endpoints")
+	fl.DurationVar(&f.db.timeout, "db-timeout", 10*time.Second, "give up connecting to the configuration database after this long")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.BoolVar(&f.kafkaResume, "kafka-resume", false, "on reconfiguration, start each Kafka source where its predecessor stopped instead of at the latest offset (no record produced during the reconfiguration is skipped; in memory: not across restarts)")
 	fl.DurationVar(&f.stopTimeout, "stop-timeout", 30*time.Second, "how long a stop may drain before the exchanges are aborted")
 	return c
-}
-
-// etcdEndpoints returns --etcd, else SDP_CONFIG_HOST:SDP_CONFIG_PORT.
-func etcdEndpoints(flag string) []string {
-	if flag != "" {
-		return strings.Split(flag, ",")
-	}
-	host, port := os.Getenv("SDP_CONFIG_HOST"), os.Getenv("SDP_CONFIG_PORT")
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	if port == "" {
-		port = "2379"
-	}
-	return []string{net.JoinHostPort(host, port)}
 }
 
 func runConnector(c *cobra.Command, f runFlags) error {
@@ -158,14 +144,9 @@ func runConnector(c *cobra.Command, f runFlags) error {
 			log.Error("configuration failed; the device is in FAULT", "err", err)
 		}
 	default:
-		store, err := openStore(ctx, f.etcd)
+		cfg, err := f.db.open(ctx)
 		if err != nil {
-			return err
-		}
-		cfg, err := config.New(store)
-		if err != nil {
-			_ = store.Close()
-			return err
+			return fmt.Errorf("configuration database: %w", err)
 		}
 		defer cfg.Close()
 		watchDone = make(chan error, 1)
@@ -180,7 +161,7 @@ func runConnector(c *cobra.Command, f runFlags) error {
 			}
 			path := connector.TemplatePath(f.dbPath, f.subarray)
 			log.Info("watching the configuration database", "path", path)
-			watchDone <- d.WatchKey(ctx, cfg.DB(), path)
+			watchDone <- d.WatchKey(ctx, cfg.DB(), cfg.Path(path))
 		}()
 	}
 
@@ -204,18 +185,6 @@ func runConnector(c *cobra.Command, f runFlags) error {
 		return fmt.Errorf("configuration database watch: %w", werr)
 	}
 	return nil
-}
-
-// openStore connects to etcd.
-func openStore(ctx context.Context, flag string) (*etcd.Store, error) {
-	eps := etcdEndpoints(flag)
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	s, err := etcd.Open(cctx, eps)
-	if err != nil {
-		return nil, fmt.Errorf("configuration database at %s: %w", strings.Join(eps, ","), err)
-	}
-	return s, nil
 }
 
 // serveDevice serves d on addr: the operator page and JSON API of

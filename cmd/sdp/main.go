@@ -99,7 +99,7 @@ func newRootCmd(stdout, stderr io.Writer, opts ...rootOption) *cobra.Command {
 		fmt.Fprintf(stderr, "%s: %v\n%s", c.CommandPath(), err, c.UsageString())
 		return reportedError{usageError{err}}
 	})
-	root.AddCommand(newTelstateCmd(), newDemoCmd(), newBenchCmd(), newConfigCmd(rc), newConnectorCmd(), newQueueCmd(), newUpCmd())
+	root.AddCommand(newTelstateCmd(), newDemoCmd(), newBenchCmd(), newConfigCmd(rc), newConnectorCmd(rc), newQueueCmd(), newUpCmd())
 	wrapErrors(root, stderr)
 	return root
 }
