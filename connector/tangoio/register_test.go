@@ -22,9 +22,8 @@ import (
 // startPeerServer runs tango/testdata/server.py (a pytango device in
 // no-database mode whose attributes TYPE_FORMAT push change events when
 // written or Pushed) and returns its TRL.
-func startPeerServer(t testing.TB) string {
+func startPeerServer(t testing.TB, port int) string {
 	t.Helper()
-	port := freePort(t)
 	dev := "peer/test/1"
 	cmd := exec.Command(pytango(t), "../../tango/testdata/server.py", fmt.Sprint(port), dev)
 	out, err := cmd.StdoutPipe()
@@ -80,7 +79,7 @@ func waitValues(t *testing.T, d *connector.Device, key string, n int) []pyval.Va
 // TangoPointingSubscriptionSource of a [ts, az, el] spectrum, and a
 // TangoRemoteAttributeSink writing its attribute, which pytango reads back.
 func TestSourcesAndSinks(t *testing.T) {
-	trl := startPeerServer(t)
+	trl := startPeerServer(t, freePort(t))
 	ctx := context.Background()
 	ctl, err := tango.Dial(ctx, trl, tango.WithTimeout(5*time.Second))
 	if err != nil {
@@ -176,5 +175,50 @@ func TestSourcesAndSinks(t *testing.T) {
 			t.Fatalf("pytango reads DevLong_SPECTRUM = %s", out)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestSubscriptionStateless subscribes to a device that is not running: a
+// stateless source starts, skips and counts the error events, and emits
+// once the device is up (cppTango retries every 10 s); a source that is
+// not stateless fails to start, so the device goes to FAULT.
+func TestSubscriptionStateless(t *testing.T) {
+	ctx := context.Background()
+	port := freePort(t)
+	trl := fmt.Sprintf("tango://127.0.0.1:%d/peer/test/1#dbase=no", port)
+
+	strict := NewSubscriptionSource(trl, "DevDouble_SCALAR", tango.ChangeEvent, false, pyval.DTypeOf[float64](), nil, nil)
+	if err := strict.Start(ctx); err == nil {
+		_ = strict.Stop(ctx)
+		t.Fatal("a subscription that is not stateless started against a device that is not running")
+	}
+
+	src := NewSubscriptionSource(trl, "DevDouble_SCALAR", tango.ChangeEvent, true, pyval.DTypeOf[float64](), nil, nil)
+	if err := src.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := src.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	got := make(chan pyval.Value, 16)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		_ = src.Run(rctx, func(_ context.Context, v pyval.Value) error { got <- v; return nil })
+	}()
+	startPeerServer(t, port)
+	select {
+	case v := <-got:
+		if !pyval.Equal(v, pyval.Float(2.25)) {
+			t.Errorf("first value %v, want server.py's initial 2.25", v)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no value once the device runs (%d skipped)", src.Skipped())
+	}
+	// The failed attempts before the device ran were error events.
+	if src.Skipped() == 0 {
+		t.Error("no error event was counted for the failed subscription")
 	}
 }
