@@ -9,10 +9,13 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sdpkit/sdpkit/connector"
+	"github.com/sdpkit/sdpkit/connector/attribute"
+	"github.com/sdpkit/sdpkit/pyval"
 )
 
 const bridgeDescriptor = `{"exchanges": [
@@ -161,5 +164,74 @@ func TestBridge(t *testing.T) {
 	waitState("STANDBY")
 	if _, err := p.do(map[string]any{"op": "read", "attr": "count"}); !errors.As(err, &pe) || pe.Reason != "API_AttrNotFound" {
 		t.Errorf("read of a removed attribute: %v", err)
+	}
+}
+
+// TestBridgeReconfigure: a Configure in OFF that stays in OFF replaces the
+// attributes (the old one goes, the new one comes), and a client's write of
+// a READ_WRITE attribute reaches the store.
+func TestBridgeReconfigure(t *testing.T) {
+	srv := goServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dev := connector.NewDevice(connector.WithLogger(slog.New(slog.DiscardHandler)))
+	b, err := Serve(ctx, srv, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := dev.Attributes().Define(attribute.Spec{Name: "gain", DType: pyval.DTypeOf[float32](), Shape: []int{2}, Access: attribute.ReadWrite}); err != nil {
+		t.Fatal(err)
+	}
+	p := startPeer(t, srv.TRL())
+	// eventually polls a read until it gives want (the bridge mirrors
+	// asynchronously).
+	eventually := func(attr, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			r, err := p.do(map[string]any{"op": "read", "attr": attr})
+			got := string(r)
+			if err != nil {
+				var pe *peerError
+				if errors.As(err, &pe) {
+					got = pe.Reason
+				} else {
+					t.Fatal(err)
+				}
+			}
+			if strings.Contains(got, want) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("read %s: %s, want %s", attr, got, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	eventually("gain", "ATTR_INVALID")
+	p.must(map[string]any{"op": "write", "attr": "gain", "value": []float64{0.5, 2}})
+	snap, err := dev.Attributes().Get("gain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := pyval.ArrayOf([]float32{0.5, 2}); !pyval.Equal(snap.Reading.Value, want) {
+		t.Errorf("store gain = %v, want %v", snap.Reading.Value, want)
+	}
+
+	one := `{"exchanges": [{"dtype": "int64", "shape": [], "source": {"type": "InMemorySource", "data": []},
+	  "sink": {"type": "TangoLocalAttributeSink", "attribute_name": "first", "default_value": 1}}]}`
+	two := strings.ReplaceAll(strings.ReplaceAll(one, "first", "second"), `"default_value": 1`, `"default_value": 2`)
+	p.must(map[string]any{"op": "cmd", "cmd": "Configure", "arg": one})
+	eventually("first", `"value": 1`)
+	p.must(map[string]any{"op": "cmd", "cmd": "Configure", "arg": two})
+	eventually("second", `"value": 2`)
+	eventually("first", "API_AttrNotFound")
+	if dev.State() != connector.Off {
+		t.Errorf("device %s, want OFF", dev.State())
 	}
 }
