@@ -36,6 +36,8 @@ type Bridge struct {
 	// device monitor that every srv call needs, so no lock that a command
 	// handler could wait for may be held across a srv call.
 	attrs map[string]attribute.Spec
+	// unserved are the attributes Tango cannot carry, logged once per spec.
+	unserved map[string]attribute.Spec
 }
 
 // Option refines a Bridge.
@@ -67,13 +69,16 @@ var commands = []struct {
 func Serve(ctx context.Context, srv *tango.Server, dev *connector.Device, opts ...Option) (*Bridge, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	b := &Bridge{srv: srv, dev: dev, log: slog.New(slog.DiscardHandler), cancel: cancel,
-		kick: make(chan struct{}, 1), attrs: map[string]attribute.Spec{}}
+		kick: make(chan struct{}, 1), attrs: map[string]attribute.Spec{}, unserved: map[string]attribute.Spec{}}
 	for _, o := range opts {
 		o(b)
 	}
-	for _, c := range commands {
+	for i, c := range commands {
 		if err := srv.AddCommand(c.name, c.in, c.out, b.handler(ctx, c.name)); err != nil {
 			cancel()
+			for _, done := range commands[:i] {
+				_ = srv.RemoveCommand(done.name)
+			}
 			return nil, fmt.Errorf("tangoio: add command %s: %w", c.name, err)
 		}
 	}
@@ -209,11 +214,16 @@ func (b *Bridge) ensure(spec attribute.Spec) bool {
 		_ = b.srv.RemoveAttribute(spec.Name)
 		delete(b.attrs, spec.Name)
 	}
+	if old, ok := b.unserved[spec.Name]; ok && sameSpec(old, spec) {
+		return false
+	}
 	as, err := tango.SpecFor(spec)
 	if err != nil {
 		b.log.Warn("tango: attribute not served", "attribute", spec.Name, "err", err)
+		b.unserved[spec.Name] = spec
 		return false
 	}
+	delete(b.unserved, spec.Name)
 	if spec.Access != attribute.Read {
 		store, name, dt, shape := b.dev.Attributes(), spec.Name, spec.DType, spec.Shape
 		as.OnWrite = func(v pyval.Value) error {
