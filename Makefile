@@ -16,7 +16,7 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) vet -tags tango ./tango/
+	$(GO) vet -tags tango ./tango/ ./connector/tangoio/ ./cmd/sdp/
 
 unit:
 	SDP_REQUIRE_PEERS=1 $(GO) test -race -count=1 ./...
@@ -24,7 +24,7 @@ unit:
 # The cgo layer over cppTango (build tag tango), tested against pytango
 # peers; the race detector works with cppTango's threads.
 unit-tango:
-	$(GO) test -tags tango -race -count=1 ./tango/...
+	$(GO) test -tags tango -race -count=1 ./tango/... ./connector/tangoio/...
 
 fuzz:
 	./scripts/fuzz.sh

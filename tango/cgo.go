@@ -96,3 +96,9 @@ func fromHandle[T any](h C.uintptr_t) (T, bool) {
 // exitNow ends the process with code without running C++ static
 // destructors (see tg_quick_exit); the tests leave through it.
 func exitNow(code int) { C.tg_quick_exit(C.int(code)) }
+
+// ExitNow ends the process with code at once, without running C++ static
+// destructors, which can block for ever once cppTango has run (see Limits
+// in docs/tango.md). Test binaries of packages that use a Server leave
+// through it from TestMain.
+func ExitNow(code int) { exitNow(code) }

@@ -27,6 +27,7 @@ type runFlags struct {
 	stopTimeout                              time.Duration
 	kafkaResume                              bool
 	db                                       *configOpts // how to reach the configuration database
+	tango                                    tangoFlags
 }
 
 func newConnectorRunCmd(rc *rootConfig) *cobra.Command {
@@ -74,6 +75,7 @@ On exit it prints one line per stopped exchange with its counters.`,
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.BoolVar(&f.kafkaResume, "kafka-resume", false, "on reconfiguration, start each Kafka source where its predecessor stopped instead of at the latest offset (no record produced during the reconfiguration is skipped; in memory: not across restarts)")
 	fl.DurationVar(&f.stopTimeout, "stop-timeout", 30*time.Second, "how long a stop may drain before the exchanges are aborted")
+	addTangoFlags(c, &f.tango) // --tango-port in builds with the tango tag
 	return c
 }
 
@@ -109,6 +111,7 @@ func runConnector(c *cobra.Command, f runFlags) error {
 	stores := telstateio.NewStores()
 	defer stores.Close() // runs after d.Shutdown below has stopped every exchange
 	telstateio.Register(factories, stores)
+	registerTango(factories) // the Tango kinds, in builds with the tango tag
 	d := connector.NewDevice(
 		connector.WithFactories(factories),
 		connector.WithLogger(log),
@@ -129,6 +132,12 @@ func runConnector(c *cobra.Command, f runFlags) error {
 		defer stop()
 		log.Info("serving the device", "addr", addr, "page", "http://"+addr+"/", "metrics", "http://"+addr+"/metrics")
 	}
+
+	stopTango, err := serveTango(ctx, f.tango, f.device, d, log)
+	if err != nil {
+		return err
+	}
+	defer stopTango()
 
 	var watchDone chan error // nil: no watch
 	switch {
@@ -174,7 +183,7 @@ func runConnector(c *cobra.Command, f runFlags) error {
 	case werr = <-watchDone: // the watch could not run
 	}
 	log.Info("shutting down: draining the exchanges")
-	err := d.Shutdown(context.Background())
+	err = d.Shutdown(context.Background())
 	if err != nil {
 		log.Error("shutdown", "err", err)
 	}
