@@ -26,10 +26,23 @@ import (
 
 // The shared examples 02, 03 and 08 end to end with real Tango: pytango
 // device servers (tango/testdata/server.py, no database) stand in for the
-// devices the examples name, and a Kafka broker (kfake) for theirs. The
+// devices the examples name, and a Kafka broker (kfake, then a real
+// broker shared by the test binary) for theirs. The
 // examples are rewritten only where they name peers: device names become
 // the peers' TRLs, Kafka servers and topics the test's broker and fresh
 // topics. The Go device is built as `sdp connector run` builds it.
+
+// brokers runs f against kfake and against the test binary's shared real
+// Kafka broker.
+func brokers(t *testing.T, f func(t *testing.T, k testenv.KafkaBroker)) {
+	t.Run("kfake", func(t *testing.T) { f(t, testenv.KFake(t)) })
+	t.Run("kafka", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("short: no real broker")
+		}
+		f(t, testenv.SharedKafka(t))
+	})
+}
 
 // exampleDevice builds a connector device with the default kinds plus
 // Kafka and Tango.
@@ -203,38 +216,39 @@ func stopDevice(t *testing.T, d *connector.Device) {
 // achievedPointing attribute ([unix ms, az, el]) reach Kafka as npy
 // records, each stamped with its element 0 (timestamp_options.slices).
 func TestExample02TangoArrayToKafka(t *testing.T) {
-	const dev = "mid-dish/dish-manager/SKA001"
-	trl := startPeerDevice(t, freePort(t), dev)
-	push := pusher(t, trl)
-	k := testenv.KFake(t)
-	cfg := loadExample(t, "02_tango_array_to_kafka_with_timestamp.json")
-	topics := retargetExample(t, cfg, map[string]string{dev: trl}, k)
+	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+		const dev = "mid-dish/dish-manager/SKA001"
+		trl := startPeerDevice(t, freePort(t), dev)
+		push := pusher(t, trl)
+		cfg := loadExample(t, "02_tango_array_to_kafka_with_timestamp.json")
+		topics := retargetExample(t, cfg, map[string]string{dev: trl}, k)
 
-	base := float64(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixMilli())
-	const n = 20
-	var want []pyval.Value
-	for i := range n + 1 {
-		v := []float64{base + float64(i*100), float64(i), 45}
-		want = append(want, pyval.ArrayOf(v, 3))
-	}
-	// The subscription emits the current value first: the first record.
-	push("achievedPointing", []float64{base, 0, 45})
-	d := exampleDevice(t)
-	runExample(t, d, cfg)
-	waitIn(t, d, 1)
-	for i := 1; i <= n; i++ {
-		push("achievedPointing", []float64{base + float64(i*100), float64(i), 45})
-	}
-	out := consumeN(t, k, topics["actual-pointing-ska001"], "npy", pyval.Float64, []int{3}, n+1)
-	for i, m := range out {
-		if !pyval.Equal(m.Value, want[i]) {
-			t.Fatalf("record %d = %s, want %s", i, pyval.Repr(m.Value), pyval.Repr(want[i]))
+		base := float64(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixMilli())
+		const n = 20
+		var want []pyval.Value
+		for i := range n + 1 {
+			v := []float64{base + float64(i*100), float64(i), 45}
+			want = append(want, pyval.ArrayOf(v, 3))
 		}
-		if w := time.UnixMilli(int64(base) + int64(i*100)); !m.Timestamp.Equal(w) {
-			t.Errorf("record %d timestamp %v, want %v (element 0)", i, m.Timestamp, w)
+		// The subscription emits the current value first: the first record.
+		push("achievedPointing", []float64{base, 0, 45})
+		d := exampleDevice(t)
+		runExample(t, d, cfg)
+		waitIn(t, d, 1)
+		for i := 1; i <= n; i++ {
+			push("achievedPointing", []float64{base + float64(i*100), float64(i), 45})
 		}
-	}
-	stopDevice(t, d)
+		out := consumeN(t, k, topics["actual-pointing-ska001"], "npy", pyval.Float64, []int{3}, n+1)
+		for i, m := range out {
+			if !pyval.Equal(m.Value, want[i]) {
+				t.Fatalf("record %d = %s, want %s", i, pyval.Repr(m.Value), pyval.Repr(want[i]))
+			}
+			if w := time.UnixMilli(int64(base) + int64(i*100)); !m.Timestamp.Equal(w) {
+				t.Errorf("record %d timestamp %v, want %v (element 0)", i, m.Timestamp, w)
+			}
+		}
+		stopDevice(t, d)
+	})
 }
 
 // Example 03: three pytango dishes' [ts, az, el] pointing attributes, each
@@ -243,79 +257,82 @@ func TestExample02TangoArrayToKafka(t *testing.T) {
 // structured records stamped with the batch's latest ts. Every pushed value
 // is in exactly one batch.
 func TestExample03PointingToKafka(t *testing.T) {
-	ants := []string{"SKA001", "SKA002", "SKA063"}
-	trls := map[string]string{}
-	pushes := map[string]func(string, any){}
-	for _, ant := range ants {
-		dev := "mid-dish/dish-manager/" + ant
-		trls[dev] = startPeerDevice(t, freePort(t), dev)
-		pushes[ant] = pusher(t, trls[dev])
-	}
-	k := testenv.KFake(t)
-	cfg := loadExample(t, "03_pointing_sources_buffered_to_kafka.json")
-	topics := retargetExample(t, cfg, trls, k)
-	b, _ := json.Marshal(cfg)
-	parsed, err := descriptor.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dt := parsed.All()[0].DType.NumPy
+	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+		ants := []string{"SKA001", "SKA002", "SKA063"}
+		trls := map[string]string{}
+		pushes := map[string]func(string, any){}
+		for _, ant := range ants {
+			dev := "mid-dish/dish-manager/" + ant
+			trls[dev] = startPeerDevice(t, freePort(t), dev)
+			pushes[ant] = pusher(t, trls[dev])
+		}
+		cfg := loadExample(t, "03_pointing_sources_buffered_to_kafka.json")
+		topics := retargetExample(t, cfg, trls, k)
+		b, _ := json.Marshal(cfg)
+		parsed, err := descriptor.Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dt := parsed.All()[0].DType.NumPy
 
-	// Timestamps are TAI seconds since 2000-01-01 (tangoio.PointingDType).
-	const perAnt = 15
-	ts0 := 8.5e8
-	tsOf := func(a, i int) float64 { return ts0 + float64(i)*0.02 + float64(a)*0.001 }
-	for a, ant := range ants {
-		pushes[ant]("achievedPointing", []float64{tsOf(a, 0), 0, float64(a)})
-	}
-	d := exampleDevice(t)
-	runExample(t, d, cfg)
-	waitIn(t, d, uint64(len(ants)))
-	for i := 1; i <= perAnt; i++ {
+		// Timestamps are TAI seconds since 2000-01-01 (tangoio.PointingDType).
+		const perAnt = 15
+		// A real broker refuses record times far in the future: start a
+		// minute ago, whole seconds.
+		ts0 := float64(time.Now().Add(-time.Minute).Unix() - time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).Unix())
+		tsOf := func(a, i int) float64 { return ts0 + float64(i)*0.02 + float64(a)*0.001 }
 		for a, ant := range ants {
-			pushes[ant]("achievedPointing", []float64{tsOf(a, i), float64(i), float64(a)})
+			pushes[ant]("achievedPointing", []float64{tsOf(a, 0), 0, float64(a)})
 		}
-	}
-	waitIn(t, d, uint64(len(ants)*(perAnt+1)))
-	stopDevice(t, d) // flushes the last window
-	out := consumeN(t, k, topics["actual-pointing"], "npy", dt, nil, int(outTotal(d)))
+		d := exampleDevice(t)
+		runExample(t, d, cfg)
+		waitIn(t, d, uint64(len(ants)))
+		for i := 1; i <= perAnt; i++ {
+			for a, ant := range ants {
+				pushes[ant]("achievedPointing", []float64{tsOf(a, i), float64(i), float64(a)})
+			}
+		}
+		waitIn(t, d, uint64(len(ants)*(perAnt+1)))
+		stopDevice(t, d) // flushes the last window
+		out := consumeN(t, k, topics["actual-pointing"], "npy", dt, nil, int(outTotal(d)))
 
-	epoch := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
-	seen := map[string]int{}
-	for _, m := range out {
-		arr, ok := m.Value.(*pyval.NDArray)
-		if !ok {
-			t.Fatalf("record %s, want a structured array", pyval.Repr(m.Value))
-		}
-		names := structField(t, arr, "antenna_name").([]string)
-		az := structField(t, arr, "az").([]float64)
-		el := structField(t, arr, "el").([]float64)
-		ts := structField(t, arr, "ts").([]int64)
-		for j := range names {
-			a := slices.Index(ants, names[j])
-			if a < 0 || el[j] != float64(a) {
-				t.Fatalf("record %s/%g el %g: not from a dish of the test", names[j], az[j], el[j])
+		epoch := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+		seen := map[string]int{}
+		for _, m := range out {
+			arr, ok := m.Value.(*pyval.NDArray)
+			if !ok {
+				t.Fatalf("record %s, want a structured array", pyval.Repr(m.Value))
 			}
-			// Nanosecond rounding of float seconds: compare to 1 µs.
-			if w := epoch + int64(tsOf(a, int(az[j]))*1e9); ts[j] < w-1000 || ts[j] > w+1000 {
-				t.Errorf("record %s/%g ts %d, want %d", names[j], az[j], ts[j], w)
+			names := structField(t, arr, "antenna_name").([]string)
+			az := structField(t, arr, "az").([]float64)
+			el := structField(t, arr, "el").([]float64)
+			ts := structField(t, arr, "ts").([]int64)
+			for j := range names {
+				a := slices.Index(ants, names[j])
+				if a < 0 || el[j] != float64(a) {
+					t.Fatalf("record %s/%g el %g: not from a dish of the test", names[j], az[j], el[j])
+				}
+				// Nanosecond rounding of float seconds: compare to 1 µs.
+				if w := epoch + int64(tsOf(a, int(az[j]))*1e9); ts[j] < w-1000 || ts[j] > w+1000 {
+					t.Errorf("record %s/%g ts %d, want %d", names[j], az[j], ts[j], w)
+				}
+				seen[fmt.Sprintf("%s/%g", names[j], az[j])]++
 			}
-			seen[fmt.Sprintf("%s/%g", names[j], az[j])]++
+			// datetime64 values are TAI; the Kafka record time is UTC.
+			want := time.UnixMilli(int64(kafkaio.TAIToUTC(float64(slices.Max(ts) / 1e6))))
+			if !m.Timestamp.Equal(want) {
+				t.Errorf("batch of %d stamped %v, want the max ts %v", len(ts), m.Timestamp, want)
+			}
 		}
-		// datetime64 values are TAI; the Kafka record time is UTC.
-		want := time.UnixMilli(int64(kafkaio.TAIToUTC(float64(slices.Max(ts) / 1e6))))
-		if !m.Timestamp.Equal(want) {
-			t.Errorf("batch of %d stamped %v, want the max ts %v", len(ts), m.Timestamp, want)
+		if len(seen) != len(ants)*(perAnt+1) {
+			t.Fatalf("output holds %d distinct records in %d batches, want %d", len(seen), len(out), len(ants)*(perAnt+1))
 		}
-	}
-	if len(seen) != len(ants)*(perAnt+1) {
-		t.Fatalf("output holds %d distinct records in %d batches, want %d", len(seen), len(out), len(ants)*(perAnt+1))
-	}
-	for r, c := range seen {
-		if c != 1 {
-			t.Errorf("record %s written %d times", r, c)
+		for r, c := range seen {
+			if c != 1 {
+				t.Errorf("record %s written %d times", r, c)
+			}
 		}
-	}
+	})
 }
 
 // structField returns a field of a structured array as []string, []float64
