@@ -16,11 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sdpkit/sdpkit/internal/testenv"
 	"github.com/sdpkit/sdpkit/tango"
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	// The examples share one real Kafka broker (testenv.SharedKafka).
+	code := testenv.RunWithKafka(m)
 	// cppTango's static destructors can block exit(); leave without them.
 	tango.ExitNow(code)
 }

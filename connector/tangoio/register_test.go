@@ -24,7 +24,13 @@ import (
 // written or Pushed) and returns its TRL.
 func startPeerServer(t testing.TB, port int) string {
 	t.Helper()
-	dev := "peer/test/1"
+	return startPeerDevice(t, port, "peer/test/1")
+}
+
+// startPeerDevice runs server.py serving device dev on port and returns
+// the device's TRL.
+func startPeerDevice(t testing.TB, port int, dev string) string {
+	t.Helper()
 	cmd := exec.Command(pytango(t), "../../tango/testdata/server.py", fmt.Sprint(port), dev)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

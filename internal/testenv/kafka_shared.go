@@ -32,7 +32,12 @@ var sharedKafka struct {
 // from the package's TestMain:
 //
 //	func TestMain(m *testing.M) { testenv.MainWithKafka(m) }
-func MainWithKafka(m *testing.M) {
+func MainWithKafka(m *testing.M) { os.Exit(RunWithKafka(m)) }
+
+// RunWithKafka is MainWithKafka without the exit: it runs the tests, stops
+// the shared broker and returns the exit code, for a TestMain that must
+// leave the process its own way (package tango's ExitNow).
+func RunWithKafka(m *testing.M) int {
 	sharedKafka.main.Store(true)
 	code := m.Run()
 	if s := sharedKafka.s; s != nil {
@@ -43,7 +48,7 @@ func MainWithKafka(m *testing.M) {
 	if sharedKafka.dir != "" {
 		_ = os.RemoveAll(sharedKafka.dir)
 	}
-	os.Exit(code)
+	return code
 }
 
 // SharedKafka returns the test binary's one Kafka broker, starting it on

@@ -8,6 +8,9 @@ whose written value is read back and pushed as a change event
   Push(str JSON {"attr": name, "value": v}) sets and pushes a value;
   Burst(str N) pushes N change events of the DevDouble scalar "counter"
   as fast as it can and returns the elapsed seconds (for the benchmark).
+It also serves the attributes that the connector's examples 02, 03 and 08
+subscribe to or write: achievedPointing (a DevDouble SPECTRUM [ts, az, el]),
+flag and mirrored_flag (DevBoolean SCALAR), READ_WRITE like the others.
 It prints "ready" on stdout once serving.
 """
 import base64
@@ -32,6 +35,13 @@ TYPES = {
     "DevFloat": (tango.CmdArgType.DevFloat, numpy.float32, 1.5),
     "DevDouble": (tango.CmdArgType.DevDouble, numpy.float64, 2.25),
     "DevString": (tango.CmdArgType.DevString, str, "abc"),
+}
+
+# Example attributes: name -> (type name, format, initial value).
+EXAMPLE_ATTRS = {
+    "achievedPointing": ("DevDouble", "SPECTRUM", numpy.array([0.0, 0.0, 0.0])),
+    "flag": ("DevBoolean", "SCALAR", False),
+    "mirrored_flag": ("DevBoolean", "SCALAR", False),
 }
 
 
@@ -73,6 +83,15 @@ class PeerDevice(Device):
                 self.add_attribute(attr, self.read_any, self.write_any)
                 self.set_change_event(name, True, False)
                 self.set_archive_event(name, True, False)
+        for name, (tname, fmt, v) in EXAMPLE_ATTRS.items():
+            ttype = TYPES[tname][0]
+            if fmt == "SCALAR":
+                attr = tango.Attr(name, ttype, tango.AttrWriteType.READ_WRITE)
+            else:
+                attr = tango.SpectrumAttr(name, ttype, tango.AttrWriteType.READ_WRITE, 64)
+            self.values[name] = v
+            self.add_attribute(attr, self.read_any, self.write_any)
+            self.set_change_event(name, True, False)
         enc = tango.Attr("DevEncoded_SCALAR", tango.CmdArgType.DevEncoded, tango.AttrWriteType.READ_WRITE)
         self.values["DevEncoded_SCALAR"] = ("raw", b"\x00\x01\xff")
         self.add_attribute(enc, self.read_any, self.write_any)
@@ -114,7 +133,10 @@ class PeerDevice(Device):
             self.values[name] = (fmt, data)
             self.push_change_event(name, fmt, data)
             return
-        tname, fmt = name.rsplit("_", 1)
+        if name in EXAMPLE_ATTRS:
+            tname, fmt = EXAMPLE_ATTRS[name][:2]
+        else:
+            tname, fmt = name.rsplit("_", 1)
         if tname == "DevString":
             v = utf8_to_wire(v)
         elif fmt != "SCALAR":
