@@ -24,7 +24,7 @@ unit:
 # The cgo layer over cppTango (build tag tango), tested against pytango
 # peers; the race detector works with cppTango's threads.
 unit-tango:
-	$(GO) test -tags tango -race -count=1 ./tango/... ./connector/tangoio/...
+	./scripts/unit-tango.sh
 
 fuzz:
 	./scripts/fuzz.sh
