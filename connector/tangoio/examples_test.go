@@ -33,18 +33,6 @@ import (
 // the peers' TRLs, Kafka servers and topics the test's broker and fresh
 // topics. The Go device is built as `sdp connector run` builds it.
 
-// brokers runs f against kfake and against the test binary's shared real
-// Kafka broker.
-func brokers(t *testing.T, f func(t *testing.T, k testenv.KafkaBroker)) {
-	t.Run("kfake", func(t *testing.T) { f(t, testenv.KFake(t)) })
-	t.Run("kafka", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("short: no real broker")
-		}
-		f(t, testenv.SharedKafka(t))
-	})
-}
-
 // exampleDevice builds a connector device with the default kinds plus
 // Kafka and Tango.
 func exampleDevice(t *testing.T) *connector.Device {
@@ -217,7 +205,7 @@ func stopDevice(t *testing.T, d *connector.Device) {
 // achievedPointing attribute ([unix ms, az, el]) reach Kafka as npy
 // records, each stamped with its element 0 (timestamp_options.slices).
 func TestExample02TangoArrayToKafka(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		const dev = "mid-dish/dish-manager/SKA001"
 		trl := tangopeer.StartServer(t, freePort(t), dev)
 		push := pusher(t, trl)
@@ -258,7 +246,7 @@ func TestExample02TangoArrayToKafka(t *testing.T) {
 // structured records stamped with the batch's latest ts. Every pushed value
 // is in exactly one batch.
 func TestExample03PointingToKafka(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		ants := []string{"SKA001", "SKA002", "SKA063"}
 		trls := map[string]string{}
 		pushes := map[string]func(string, any){}
