@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sdpkit/sdpkit/connector/attribute"
+	"github.com/sdpkit/sdpkit/internal/tangopeer"
 	"github.com/sdpkit/sdpkit/pyval"
 )
 
@@ -26,7 +27,7 @@ type subscriber struct {
 
 func startSubscriber(b *testing.B, trl, attr string) *subscriber {
 	b.Helper()
-	cmd := exec.Command(pytango(b), "testdata/subscriber.py", trl, attr)
+	cmd := exec.Command(tangopeer.Python(b), "testdata/subscriber.py", trl, attr)
 	in, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr

@@ -3,21 +3,18 @@
 package tango
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/sdpkit/sdpkit/internal/tangopeer"
 	"github.com/sdpkit/sdpkit/pyval"
 )
 
-// startPeerServer runs testdata/server.py (a pytango device in no-database
+// startPeerServer runs tango/testdata/server.py (a pytango device in no-database
 // mode) on port (a free one when 0) and returns its TRL.
 func startPeerServer(t testing.TB, port int) string {
 	t.Helper()
@@ -28,35 +25,7 @@ func startPeerServer(t testing.TB, port int) string {
 		}
 		port = p
 	}
-	dev := "peer/test/1"
-	cmd := exec.Command(pytango(t), "testdata/server.py", fmt.Sprint(port), dev)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.TrimSpace(sc.Text()) == "ready" {
-				close(ready)
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(60 * time.Second):
-		t.Fatal("server.py did not start")
-	}
-	return fmt.Sprintf("tango://127.0.0.1:%d/%s#dbase=no", port, dev)
+	return tangopeer.StartServer(t, port, "peer/test/1")
 }
 
 // eventsTo returns a callback that hands events to a channel.
@@ -80,7 +49,7 @@ func TestClientPytangoServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	p := startPeer(t, trl)
+	p := tangopeer.StartClient(t, trl)
 	if st, err := d.State(ctx); err != nil || st != On {
 		t.Errorf("State = %v, %v; want ON", st, err)
 	}
@@ -136,7 +105,7 @@ func TestClientPytangoServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got struct{ Value json.RawMessage }
-			_ = json.Unmarshal(p.must(map[string]any{"op": "read", "attr": name}), &got)
+			_ = json.Unmarshal(p.Must(map[string]any{"op": "read", "attr": name}), &got)
 			if g, want := recanon(t, got.Value), canon(t, w.plain); g != want {
 				t.Errorf("pytango reads %s after our write, want %s", g, want)
 			}

@@ -3,37 +3,16 @@
 package tango
 
 import (
-	"bufio"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/sdpkit/sdpkit/connector/attribute"
 	"github.com/sdpkit/sdpkit/pyval"
 )
-
-// pytango is Debian's python3 with python3-tango (the PATH python3 may be
-// another interpreter without it).
-func pytango(t testing.TB) string {
-	t.Helper()
-	py := os.Getenv("SDP_PYTANGO")
-	if py == "" {
-		py = "/usr/bin/python3"
-	}
-	if err := exec.Command(py, "-c", "import tango").Run(); err != nil {
-		t.Fatalf("python3-tango is needed (apt-get install python3-tango; SDP_PYTANGO names the interpreter): %s: %v", py, err)
-	}
-	return py
-}
 
 // tcase is one attribute type and format with a value and its plain JSON
 // rendering (what client.py prints for it).
@@ -150,113 +129,4 @@ func normNumbers(x any) any {
 		}
 	}
 	return x
-}
-
-// peer is a running client.py.
-type peer struct {
-	t       testing.TB
-	cmd     *exec.Cmd
-	in      io.WriteCloser
-	replies chan json.RawMessage
-	events  chan map[string]json.RawMessage
-	mu      sync.Mutex
-}
-
-func startPeer(t testing.TB, trl string) *peer {
-	t.Helper()
-	cmd := exec.Command(pytango(t), "testdata/client.py", trl)
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &peer{t: t, cmd: cmd, in: in, replies: make(chan json.RawMessage, 16), events: make(chan map[string]json.RawMessage, 100000)}
-	go func() {
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 1<<20), 1<<26)
-		for sc.Scan() {
-			var m map[string]json.RawMessage
-			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-				continue
-			}
-			if _, ok := m["event"]; ok {
-				p.events <- m
-			} else {
-				p.replies <- json.RawMessage(append([]byte(nil), sc.Bytes()...))
-			}
-		}
-		close(p.replies)
-	}()
-	t.Cleanup(func() {
-		_ = in.Close()
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	return p
-}
-
-// do sends a request and returns its reply's "ok" part, or fails.
-func (p *peer) do(req map[string]any) (json.RawMessage, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	b, _ := json.Marshal(req)
-	if _, err := p.in.Write(append(b, '\n')); err != nil {
-		return nil, err
-	}
-	select {
-	case r, ok := <-p.replies:
-		if !ok {
-			return nil, fmt.Errorf("client.py exited")
-		}
-		var m map[string]json.RawMessage
-		if err := json.Unmarshal(r, &m); err != nil {
-			return nil, err
-		}
-		if e, ok := m["err"]; ok {
-			return nil, fmt.Errorf("pytango: %s %s", e, m["desc"])
-		}
-		return m["ok"], nil
-	case <-time.After(30 * time.Second):
-		return nil, fmt.Errorf("client.py: no reply to %s", b)
-	}
-}
-
-func (p *peer) must(req map[string]any) json.RawMessage {
-	p.t.Helper()
-	r, err := p.do(req)
-	if err != nil {
-		p.t.Fatalf("%v: %v", req, err)
-	}
-	return r
-}
-
-// nextEvent waits for the next event line of attr (skipping those of
-// other attributes, left from earlier subscriptions).
-func (p *peer) nextEvent(ctx context.Context, attr string) (map[string]json.RawMessage, error) {
-	for {
-		select {
-		case e := <-p.events:
-			var name string
-			_ = json.Unmarshal(e["event"], &name)
-			if !strings.EqualFold(name, attr) && !strings.HasSuffix(strings.ToLower(name), "/"+strings.ToLower(attr)) {
-				continue
-			}
-			return e, nil
-		case <-ctx.Done():
-			return nil, fmt.Errorf("no event: %w", ctx.Err())
-		}
-	}
 }

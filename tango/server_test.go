@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sdpkit/sdpkit/connector/attribute"
+	"github.com/sdpkit/sdpkit/internal/tangopeer"
 	"github.com/sdpkit/sdpkit/pyval"
 )
 
@@ -69,10 +70,10 @@ func TestServerPytangoReads(t *testing.T) {
 			t.Fatalf("Set %s: %v", c.name(), err)
 		}
 	}
-	p := startPeer(t, s.TRL())
+	p := tangopeer.StartClient(t, s.TRL())
 	for _, c := range cs {
 		t.Run(c.name(), func(t *testing.T) {
-			r := p.must(map[string]any{"op": "read", "attr": c.name()})
+			r := p.Must(map[string]any{"op": "read", "attr": c.name()})
 			var got struct {
 				Value  json.RawMessage
 				Type   string
@@ -106,12 +107,12 @@ func TestServerPytangoEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p := startPeer(t, s.TRL())
+	p := tangopeer.StartClient(t, s.TRL())
 	// Subscribe to everything first and keep the subscriptions: cppTango
 	// 9.3 (which pytango wraps) is fragile under subscribe/unsubscribe
 	// churn (cppTango#686, pytango#371).
 	for _, c := range cs {
-		p.must(map[string]any{"op": "sub", "attr": "ev_" + c.name()})
+		p.Must(map[string]any{"op": "sub", "attr": "ev_" + c.name()})
 	}
 	// Wait until a pushed event (not only the initial read) gets through.
 	warm := "ev_" + cs[0].name()
@@ -123,7 +124,7 @@ func TestServerPytangoEvents(t *testing.T) {
 		ok := false
 		wctx, wcancel := context.WithTimeout(ctx, time.Second)
 		for !ok {
-			ev, err := p.nextEvent(wctx, warm)
+			ev, err := p.NextEvent(wctx, warm)
 			if err != nil {
 				break
 			}
@@ -157,7 +158,7 @@ func TestServerPytangoEvents(t *testing.T) {
 			// consecutive repeats are removed.
 			var got []string
 			for len(got) < len(want) || got[len(got)-1] != want[len(want)-1] {
-				ev, err := p.nextEvent(ctx, name)
+				ev, err := p.NextEvent(ctx, name)
 				if err != nil {
 					t.Fatalf("after events %v: %v", got, err)
 				}
@@ -197,16 +198,16 @@ func TestServerPytangoWrites(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = s.RemoveAttribute(name) })
 	}
-	p := startPeer(t, s.TRL())
+	p := tangopeer.StartClient(t, s.TRL())
 	for _, c := range cs {
 		t.Run(c.name(), func(t *testing.T) {
 			name := "w_" + c.name()
-			p.must(map[string]any{"op": "write", "attr": name, "value": c.plain})
+			p.Must(map[string]any{"op": "write", "attr": name, "value": c.plain})
 			v := <-got
 			if !pyval.Equal(v, c.v) {
 				t.Errorf("write callback got %s, want %s", pyval.Repr(v), pyval.Repr(c.v))
 			}
-			r := p.must(map[string]any{"op": "read", "attr": name})
+			r := p.Must(map[string]any{"op": "read", "attr": name})
 			var rd struct{ Value json.RawMessage }
 			_ = json.Unmarshal(r, &rd)
 			if g, w := recanon(t, rd.Value), canon(t, c.plain); g != w {
@@ -243,28 +244,28 @@ func TestServerCommandsStateStatus(t *testing.T) {
 	})
 	must(t, s.SetState(Standby))
 	must(t, s.SetStatus("not configured"))
-	p := startPeer(t, s.TRL())
-	if r := string(p.must(map[string]any{"op": "cmd", "cmd": "State"})); r != `"STANDBY"` {
+	p := tangopeer.StartClient(t, s.TRL())
+	if r := string(p.Must(map[string]any{"op": "cmd", "cmd": "State"})); r != `"STANDBY"` {
 		t.Errorf("State = %s", r)
 	}
-	if r := string(p.must(map[string]any{"op": "cmd", "cmd": "Status"})); r != `"not configured"` {
+	if r := string(p.Must(map[string]any{"op": "cmd", "cmd": "Status"})); r != `"not configured"` {
 		t.Errorf("Status = %s", r)
 	}
-	p.must(map[string]any{"op": "cmd", "cmd": "Configure", "arg": `{"exchanges": []}`})
+	p.Must(map[string]any{"op": "cmd", "cmd": "Configure", "arg": `{"exchanges": []}`})
 	if c := <-configured; c != `{"exchanges": []}` {
 		t.Errorf("Configure got %q", c)
 	}
-	if _, err := p.do(map[string]any{"op": "cmd", "cmd": "Configure", "arg": "bad"}); err == nil || !contains(err.Error(), "SDP_BadConfig") {
+	if _, err := p.Do(map[string]any{"op": "cmd", "cmd": "Configure", "arg": "bad"}); err == nil || !contains(err.Error(), "SDP_BadConfig") {
 		t.Errorf("Configure(bad) error = %v, want SDP_BadConfig", err)
 	}
-	if r := string(p.must(map[string]any{"op": "cmd", "cmd": "IsMonitoringDB"})); r != "true" {
+	if r := string(p.Must(map[string]any{"op": "cmd", "cmd": "IsMonitoringDB"})); r != "true" {
 		t.Errorf("IsMonitoringDB = %s", r)
 	}
-	if r := string(p.must(map[string]any{"op": "cmd", "cmd": "Echo", "arg": "x"})); r != `"echo:x"` {
+	if r := string(p.Must(map[string]any{"op": "cmd", "cmd": "Echo", "arg": "x"})); r != `"echo:x"` {
 		t.Errorf("Echo = %s", r)
 	}
 	must(t, s.SetState(On))
-	if r := string(p.must(map[string]any{"op": "cmd", "cmd": "State"})); r != `"ON"` {
+	if r := string(p.Must(map[string]any{"op": "cmd", "cmd": "State"})); r != `"ON"` {
 		t.Errorf("State = %s", r)
 	}
 }
@@ -294,8 +295,8 @@ func TestServerArchiveEvents(t *testing.T) {
 	must(t, s.AddAttribute(AttrSpec{Name: "archived", Type: DevDouble, Format: attribute.Scalar}))
 	t.Cleanup(func() { _ = s.RemoveAttribute("archived") })
 	must(t, s.Set("archived", pyval.Float(1)))
-	p := startPeer(t, s.TRL())
-	p.must(map[string]any{"op": "sub", "attr": "archived", "type": "ARCHIVE_EVENT"})
+	p := tangopeer.StartClient(t, s.TRL())
+	p.Must(map[string]any{"op": "sub", "attr": "archived", "type": "ARCHIVE_EVENT"})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	// Push until one arrives (the event channel connects asynchronously).
@@ -305,7 +306,7 @@ func TestServerArchiveEvents(t *testing.T) {
 		wctx, wcancel := context.WithTimeout(ctx, time.Second)
 		ok := false
 		for !ok {
-			ev, err := p.nextEvent(wctx, "archived")
+			ev, err := p.NextEvent(wctx, "archived")
 			if err != nil {
 				break
 			}
@@ -327,7 +328,7 @@ func TestServerArchiveEvents(t *testing.T) {
 	last := canon(t, k)
 	var got []string
 	for len(got) < len(want) || got[len(got)-1] != want[len(want)-1] {
-		ev, err := p.nextEvent(ctx, "archived")
+		ev, err := p.NextEvent(ctx, "archived")
 		if err != nil {
 			t.Fatalf("after %v: %v", got, err)
 		}
@@ -358,7 +359,7 @@ func TestServerConcurrentSetRead(t *testing.T) {
 		return pyval.ArrayOf(v)
 	}
 	must(t, s.Set("busy", value(0)))
-	p := startPeer(t, s.TRL())
+	p := tangopeer.StartClient(t, s.TRL())
 	stop := make(chan struct{})
 	done := make(chan error, 2)
 	for g := 0; g < 2; g++ {
@@ -377,7 +378,7 @@ func TestServerConcurrentSetRead(t *testing.T) {
 			}
 		}(g)
 	}
-	r := p.must(map[string]any{"op": "readcheck", "attr": "busy", "n": 300})
+	r := p.Must(map[string]any{"op": "readcheck", "attr": "busy", "n": 300})
 	close(stop)
 	for g := 0; g < 2; g++ {
 		must(t, <-done)

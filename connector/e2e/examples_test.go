@@ -58,7 +58,7 @@ func stopAll(t *testing.T, d *connector.Device) {
 func f64(v ...float64) *pyval.NDArray { return pyval.ArrayOf(v) }
 
 func TestExample01FloatScalar(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		cfg := loadExample(t, "01_kafka_float_to_tango_scalar.json")
 		topics := retarget(t, k, cfg)
 		d := newDevice(t, earliest)
@@ -79,7 +79,7 @@ func TestExample01FloatScalar(t *testing.T) {
 }
 
 func TestExample04ArrayScatter(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		cfg := loadExample(t, "04_kafka_array_scatter_to_tango.json")
 		topics := retarget(t, k, cfg)
 		d := newDevice(t, earliest)
@@ -144,7 +144,7 @@ func pointing(ant string, scan int, xel, el float64) pyval.Value {
 }
 
 func TestExample05ObjectScatter(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		cfg := loadExample(t, "05_kafka_json_object_scatter_jmespath.json")
 		topics := retarget(t, k, cfg)
 		d := newDevice(t, earliest)
@@ -169,7 +169,7 @@ func TestExample05ObjectScatter(t *testing.T) {
 }
 
 func TestExample06DevEncoded(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		cfg := loadExample(t, "06_kafka_bytes_to_devencoded.json")
 		topics := retarget(t, k, cfg)
 		d := newDevice(t, earliest)
@@ -232,7 +232,7 @@ func TestExample07InMemory(t *testing.T) {
 
 // Example 09: the two groups start and stop independently.
 func TestExample09Groups(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		cfg := loadExample(t, "09_grouped_exchanges_experimental.json")
 		topics := retarget(t, k, cfg)
 		d := newDevice(t, earliest)
@@ -336,7 +336,7 @@ func TestTangoExamplesNotAvailable(t *testing.T) {
 // its KafkaProducerSink with timestamp_options.slices=[0] runs end to end:
 // every output record is stamped with element 0.
 func TestExample02KafkaVariant(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		cfg := loadExample(t, "02_tango_array_to_kafka_with_timestamp.json")
 		exchangeOf(cfg, 0)["source"] = map[string]any{
 			"type": "KafkaConsumerSource", "servers": "x", "topic": "achieved-pointing-in", "encoding": "msgpack_numpy",
@@ -375,7 +375,7 @@ func TestExample02KafkaVariant(t *testing.T) {
 // output topic hold every record exactly once, and each batch is stamped with
 // the latest ts it holds.
 func TestExample03KafkaVariant(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		cfg := loadExample(t, "03_pointing_sources_buffered_to_kafka.json")
 		ants := []string{"SKA001", "SKA002", "SKA063"}
 		var srcs []any
@@ -472,7 +472,7 @@ func fieldInts(t *testing.T, a *pyval.NDArray, name string) []int64 {
 // Example 08 with its Tango source replaced by a Kafka source of the same
 // bools and its remote sink (Tango) replaced by the local attribute sink.
 func TestExample08KafkaVariant(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		cfg := loadExample(t, "08_tango_to_remote_tango.json")
 		ex := exchangeOf(cfg, 0)
 		ex["source"] = map[string]any{"type": "KafkaConsumerSource", "servers": "x", "topic": "flag", "encoding": "python"}

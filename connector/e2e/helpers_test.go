@@ -21,17 +21,6 @@ import (
 
 func TestMain(m *testing.M) { testenv.MainWithKafka(m) }
 
-// brokers runs f against kfake and against the shared real Kafka broker.
-func brokers(t *testing.T, f func(t *testing.T, k testenv.KafkaBroker)) {
-	t.Run("kfake", func(t *testing.T) { f(t, testenv.KFake(t)) })
-	t.Run("kafka", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("short: no real broker")
-		}
-		f(t, testenv.SharedKafka(t))
-	})
-}
-
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)

@@ -68,7 +68,7 @@ func TestReconfigureKafkaUnderLoad(t *testing.T) {
 	}
 	for _, mode := range []string{"latest", "resume"} {
 		t.Run(mode, func(t *testing.T) {
-			brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+			testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 				for _, st := range stores {
 					t.Run(st.name, func(t *testing.T) {
 						if st.name == "etcd" && (testing.Short() || mode == "latest") {

@@ -31,7 +31,7 @@ func floatExchange(k testenv.KafkaBroker, in, out, enc string) *descriptor.Excha
 // TestStopLosesNothing stops an exchange while values keep arriving: every
 // value the exchange accepted is on the output topic, exactly once.
 func TestStopLosesNothing(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		in, out := testenv.NewTopic(t, k, 1), testenv.NewTopic(t, k, 1)
 		ex := floatExchange(k, in, out, "msgpack_numpy")
 		ex.Pipe = &descriptor.BufferWithTimePipe{Timespan: 0.02}
@@ -91,7 +91,7 @@ func TestStopLosesNothing(t *testing.T) {
 // exchange's shape, between good ones: by default they are skipped and
 // counted; WithFailOnDecodeError fails the run instead.
 func TestUndecodable(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		good := func(f float64) []byte {
 			b, _ := encoding.MsgpackNumpyCodec{}.Encode(pyval.ArrayOf([]float64{f, f}))
 			return b
@@ -145,7 +145,7 @@ func TestUndecodable(t *testing.T) {
 // TestStartsAtLatest checks the default position: records produced before
 // the source started are not read, records produced after are.
 func TestStartsAtLatest(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		in := testenv.NewTopic(t, k, 2)
 		ex := &descriptor.Exchange{DType: descriptor.MustDType("str"),
 			Sources: []descriptor.Source{&descriptor.KafkaConsumerSource{Encoding: "utf-8"}}}

@@ -22,17 +22,6 @@ import (
 
 func TestMain(m *testing.M) { testenv.MainWithKafka(m) }
 
-// brokers runs f against kfake and against the shared real Kafka broker.
-func brokers(t *testing.T, f func(t *testing.T, k testenv.KafkaBroker)) {
-	t.Run("kfake", func(t *testing.T) { f(t, testenv.KFake(t)) })
-	t.Run("kafka", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("short: no real broker")
-		}
-		f(t, testenv.SharedKafka(t))
-	})
-}
-
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
@@ -234,7 +223,7 @@ func endOffset(t *testing.T, k testenv.KafkaBroker, topic string) int64 {
 // connector as the exchange's dtype and shape, re-encoded, in order and
 // none lost across Stop.
 func TestExamples(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		ms := time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC).UnixMilli()
 		f64 := pyval.DTypeOf[float64]()
 

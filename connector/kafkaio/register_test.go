@@ -21,7 +21,7 @@ import (
 // into a local attribute) through a real device whose factories come from
 // Register, pointed at the test's broker.
 func TestRegisterDevice(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		ctx := testCtx(t)
 		topic := testenv.Topic(t)
 		raw, err := os.ReadFile(vectors.Path(t, "connector/examples", "01_kafka_float_to_tango_scalar.json"))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sdpkit/sdpkit/connector"
 	"github.com/sdpkit/sdpkit/connector/attribute"
+	"github.com/sdpkit/sdpkit/internal/tangopeer"
 	"github.com/sdpkit/sdpkit/pyval"
 )
 
@@ -47,11 +48,11 @@ func TestBridge(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	p := startPeer(t, srv.TRL())
+	p := tangopeer.StartClient(t, srv.TRL())
 	state := func() string {
 		t.Helper()
 		var s string
-		_ = json.Unmarshal(p.must(map[string]any{"op": "cmd", "cmd": "State"}), &s)
+		_ = json.Unmarshal(p.Must(map[string]any{"op": "cmd", "cmd": "State"}), &s)
 		return s
 	}
 	// The device state reaches the bridge through an event; wait for it.
@@ -66,11 +67,11 @@ func TestBridge(t *testing.T) {
 		}
 	}
 	waitState("STANDBY")
-	if got := p.must(map[string]any{"op": "cmd", "cmd": "IsMonitoringDB"}); string(got) != "false" {
+	if got := p.Must(map[string]any{"op": "cmd", "cmd": "IsMonitoringDB"}); string(got) != "false" {
 		t.Errorf("IsMonitoringDB = %s", got)
 	}
 
-	p.must(map[string]any{"op": "cmd", "cmd": "Configure", "arg": bridgeDescriptor})
+	p.Must(map[string]any{"op": "cmd", "cmd": "Configure", "arg": bridgeDescriptor})
 	waitState("OFF")
 	type reading struct {
 		Value   json.RawMessage `json:"value"`
@@ -81,7 +82,7 @@ func TestBridge(t *testing.T) {
 	read := func(name string) reading {
 		t.Helper()
 		var r reading
-		if err := json.Unmarshal(p.must(map[string]any{"op": "read", "attr": name}), &r); err != nil {
+		if err := json.Unmarshal(p.Must(map[string]any{"op": "read", "attr": name}), &r); err != nil {
 			t.Fatal(err)
 		}
 		return r
@@ -93,23 +94,23 @@ func TestBridge(t *testing.T) {
 		t.Errorf("offsets before start: %+v", r)
 	}
 
-	p.must(map[string]any{"op": "sub", "attr": "offsets"})
-	first, err := p.nextEvent(ctx, "offsets") // the subscription's current value
+	p.Must(map[string]any{"op": "sub", "attr": "offsets"})
+	first, err := p.NextEvent(ctx, "offsets") // the subscription's current value
 	if err != nil {
 		t.Fatal(err)
 	}
 	if q := string(first["quality"]); q != `"ATTR_INVALID"` {
 		t.Errorf("first event quality %s", q)
 	}
-	p.must(map[string]any{"op": "cmd", "cmd": "Start"})
+	p.Must(map[string]any{"op": "cmd", "cmd": "Start"})
 	waitState("ON")
 
 	// Not allowed while ON: Configure (Tango's API_CommandNotAllowed).
 	if connector.Allowed(connector.On, connector.CmdConfigure) {
 		t.Fatal("the test expects Configure to be refused in ON")
 	}
-	_, err = p.do(map[string]any{"op": "cmd", "cmd": "Configure", "arg": bridgeDescriptor})
-	var pe *peerError
+	_, err = p.Do(map[string]any{"op": "cmd", "cmd": "Configure", "arg": bridgeDescriptor})
+	var pe *tangopeer.Error
 	if !errors.As(err, &pe) || pe.Reason != "API_CommandNotAllowed" {
 		t.Errorf("Configure in ON: %v, want DevFailed API_CommandNotAllowed", err)
 	}
@@ -123,7 +124,7 @@ func TestBridge(t *testing.T) {
 	evctx, evcancel := context.WithTimeout(ctx, 20*time.Second)
 	defer evcancel()
 	for len(got) == 0 || got[len(got)-1] != want[1] {
-		ev, err := p.nextEvent(evctx, "offsets")
+		ev, err := p.NextEvent(evctx, "offsets")
 		if err != nil {
 			t.Fatalf("after %v: %v", got, err)
 		}
@@ -152,17 +153,17 @@ func TestBridge(t *testing.T) {
 		t.Errorf("encoded = %s %v", enc.Type, pair)
 	}
 
-	p.must(map[string]any{"op": "cmd", "cmd": "Stop"})
+	p.Must(map[string]any{"op": "cmd", "cmd": "Stop"})
 	waitState("OFF")
 	var status string
-	_ = json.Unmarshal(p.must(map[string]any{"op": "cmd", "cmd": "Status"}), &status)
+	_ = json.Unmarshal(p.Must(map[string]any{"op": "cmd", "cmd": "Status"}), &status)
 	if status != dev.Status() {
 		t.Errorf("Status %q, device %q", status, dev.Status())
 	}
 	// Standby drops the configuration: the attributes go.
-	p.must(map[string]any{"op": "cmd", "cmd": "Standby"})
+	p.Must(map[string]any{"op": "cmd", "cmd": "Standby"})
 	waitState("STANDBY")
-	if _, err := p.do(map[string]any{"op": "read", "attr": "count"}); !errors.As(err, &pe) || pe.Reason != "API_AttrNotFound" {
+	if _, err := p.Do(map[string]any{"op": "read", "attr": "count"}); !errors.As(err, &pe) || pe.Reason != "API_AttrNotFound" {
 		t.Errorf("read of a removed attribute: %v", err)
 	}
 }
@@ -187,17 +188,17 @@ func TestBridgeReconfigure(t *testing.T) {
 	if err := dev.Attributes().Define(attribute.Spec{Name: "gain", DType: pyval.DTypeOf[float32](), Shape: []int{2}, Access: attribute.ReadWrite}); err != nil {
 		t.Fatal(err)
 	}
-	p := startPeer(t, srv.TRL())
+	p := tangopeer.StartClient(t, srv.TRL())
 	// eventually polls a read until it gives want (the bridge mirrors
 	// asynchronously).
 	eventually := func(attr, want string) {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			r, err := p.do(map[string]any{"op": "read", "attr": attr})
+			r, err := p.Do(map[string]any{"op": "read", "attr": attr})
 			got := string(r)
 			if err != nil {
-				var pe *peerError
+				var pe *tangopeer.Error
 				if errors.As(err, &pe) {
 					got = pe.Reason
 				} else {
@@ -214,7 +215,7 @@ func TestBridgeReconfigure(t *testing.T) {
 		}
 	}
 	eventually("gain", "ATTR_INVALID")
-	p.must(map[string]any{"op": "write", "attr": "gain", "value": []float64{0.5, 2}})
+	p.Must(map[string]any{"op": "write", "attr": "gain", "value": []float64{0.5, 2}})
 	snap, err := dev.Attributes().Get("gain")
 	if err != nil {
 		t.Fatal(err)
@@ -226,9 +227,9 @@ func TestBridgeReconfigure(t *testing.T) {
 	one := `{"exchanges": [{"dtype": "int64", "shape": [], "source": {"type": "InMemorySource", "data": []},
 	  "sink": {"type": "TangoLocalAttributeSink", "attribute_name": "first", "default_value": 1}}]}`
 	two := strings.ReplaceAll(strings.ReplaceAll(one, "first", "second"), `"default_value": 1`, `"default_value": 2`)
-	p.must(map[string]any{"op": "cmd", "cmd": "Configure", "arg": one})
+	p.Must(map[string]any{"op": "cmd", "cmd": "Configure", "arg": one})
 	eventually("first", `"value": 1`)
-	p.must(map[string]any{"op": "cmd", "cmd": "Configure", "arg": two})
+	p.Must(map[string]any{"op": "cmd", "cmd": "Configure", "arg": two})
 	eventually("second", `"value": 2`)
 	eventually("first", "API_AttrNotFound")
 	if dev.State() != connector.Off {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sdpkit/sdpkit/internal/tangopeer"
 )
 
 // TestConnectorRunTango runs `sdp connector run --tango-port PORT --config
@@ -83,11 +85,11 @@ func TestConnectorRunTango(t *testing.T) {
 		t.Fatal("no \"serving the Tango device\" log line")
 	}
 
-	p := startPeer(t, fmt.Sprintf("tango://127.0.0.1:%d/%s#dbase=no", port, device))
+	p := tangopeer.StartClient(t, fmt.Sprintf("tango://127.0.0.1:%d/%s#dbase=no", port, device))
 	state := func() string {
 		t.Helper()
 		var s string
-		_ = json.Unmarshal(p.must(map[string]any{"op": "cmd", "cmd": "State"}), &s)
+		_ = json.Unmarshal(p.Must(map[string]any{"op": "cmd", "cmd": "State"}), &s)
 		return s
 	}
 	waitFor := func(what string, cond func() bool) {
@@ -105,7 +107,7 @@ func TestConnectorRunTango(t *testing.T) {
 	// The configuration starts the exchange: the device is ON (or OFF once
 	// its one-value source has ended) and counts holds the value.
 	waitFor("counts = [4, 5, 6]", func() bool {
-		r, err := p.do(map[string]any{"op": "read", "attr": "counts"})
+		r, err := p.Do(map[string]any{"op": "read", "attr": "counts"})
 		if err != nil {
 			return false
 		}
@@ -121,8 +123,8 @@ func TestConnectorRunTango(t *testing.T) {
 	}
 	t.Logf("State after the configuration: %s", s)
 	if s == "ON" {
-		p.must(map[string]any{"op": "cmd", "cmd": "Stop"})
-	} else if _, err := p.do(map[string]any{"op": "cmd", "cmd": "Stop"}); err != nil {
+		p.Must(map[string]any{"op": "cmd", "cmd": "Stop"})
+	} else if _, err := p.Do(map[string]any{"op": "cmd", "cmd": "Stop"}); err != nil {
 		t.Logf("Stop in OFF: %v", err)
 	}
 	waitFor("State OFF after Stop", func() bool { return state() == "OFF" })

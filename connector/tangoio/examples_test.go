@@ -18,6 +18,7 @@ import (
 	"github.com/sdpkit/sdpkit/connector/kafkaio"
 	"github.com/sdpkit/sdpkit/dataqueue"
 	"github.com/sdpkit/sdpkit/dataqueue/encoding"
+	"github.com/sdpkit/sdpkit/internal/tangopeer"
 	"github.com/sdpkit/sdpkit/internal/testenv"
 	"github.com/sdpkit/sdpkit/internal/vectors"
 	"github.com/sdpkit/sdpkit/pyval"
@@ -31,18 +32,6 @@ import (
 // examples are rewritten only where they name peers: device names become
 // the peers' TRLs, Kafka servers and topics the test's broker and fresh
 // topics. The Go device is built as `sdp connector run` builds it.
-
-// brokers runs f against kfake and against the test binary's shared real
-// Kafka broker.
-func brokers(t *testing.T, f func(t *testing.T, k testenv.KafkaBroker)) {
-	t.Run("kfake", func(t *testing.T) { f(t, testenv.KFake(t)) })
-	t.Run("kafka", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("short: no real broker")
-		}
-		f(t, testenv.SharedKafka(t))
-	})
-}
 
 // exampleDevice builds a connector device with the default kinds plus
 // Kafka and Tango.
@@ -216,9 +205,9 @@ func stopDevice(t *testing.T, d *connector.Device) {
 // achievedPointing attribute ([unix ms, az, el]) reach Kafka as npy
 // records, each stamped with its element 0 (timestamp_options.slices).
 func TestExample02TangoArrayToKafka(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		const dev = "mid-dish/dish-manager/SKA001"
-		trl := startPeerDevice(t, freePort(t), dev)
+		trl := tangopeer.StartServer(t, freePort(t), dev)
 		push := pusher(t, trl)
 		cfg := loadExample(t, "02_tango_array_to_kafka_with_timestamp.json")
 		topics := retargetExample(t, cfg, map[string]string{dev: trl}, k)
@@ -257,13 +246,13 @@ func TestExample02TangoArrayToKafka(t *testing.T) {
 // structured records stamped with the batch's latest ts. Every pushed value
 // is in exactly one batch.
 func TestExample03PointingToKafka(t *testing.T) {
-	brokers(t, func(t *testing.T, k testenv.KafkaBroker) {
+	testenv.EachKafka(t, func(t *testing.T, k testenv.KafkaBroker) {
 		ants := []string{"SKA001", "SKA002", "SKA063"}
 		trls := map[string]string{}
 		pushes := map[string]func(string, any){}
 		for _, ant := range ants {
 			dev := "mid-dish/dish-manager/" + ant
-			trls[dev] = startPeerDevice(t, freePort(t), dev)
+			trls[dev] = tangopeer.StartServer(t, freePort(t), dev)
 			pushes[ant] = pusher(t, trls[dev])
 		}
 		cfg := loadExample(t, "03_pointing_sources_buffered_to_kafka.json")
@@ -361,8 +350,8 @@ func structField(t *testing.T, a *pyval.NDArray, name string) any {
 // Example 08: the change events of one pytango device's bool attribute
 // flag are written to another pytango device's mirrored_flag.
 func TestExample08TangoToRemoteTango(t *testing.T) {
-	src := startPeerDevice(t, freePort(t), "test/source/1")
-	dst := startPeerDevice(t, freePort(t), "test/target/1")
+	src := tangopeer.StartServer(t, freePort(t), "test/source/1")
+	dst := tangopeer.StartServer(t, freePort(t), "test/target/1")
 	push := pusher(t, src)
 	cfg := loadExample(t, "08_tango_to_remote_tango.json")
 	retargetExample(t, cfg, map[string]string{"test/source/1": src, "test/target/1": dst}, nil)

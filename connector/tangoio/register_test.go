@@ -3,18 +3,17 @@
 package tangoio
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sdpkit/sdpkit/connector"
+	"github.com/sdpkit/sdpkit/internal/tangopeer"
 	"github.com/sdpkit/sdpkit/pyval"
 	"github.com/sdpkit/sdpkit/tango"
 )
@@ -24,41 +23,7 @@ import (
 // written or Pushed) and returns its TRL.
 func startPeerServer(t testing.TB, port int) string {
 	t.Helper()
-	return startPeerDevice(t, port, "peer/test/1")
-}
-
-// startPeerDevice runs server.py serving device dev on port and returns
-// the device's TRL.
-func startPeerDevice(t testing.TB, port int, dev string) string {
-	t.Helper()
-	cmd := exec.Command(pytango(t), "../../tango/testdata/server.py", fmt.Sprint(port), dev)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.TrimSpace(sc.Text()) == "ready" {
-				close(ready)
-			}
-		}
-	}()
-	select {
-	case <-ready:
-	case <-time.After(60 * time.Second):
-		t.Fatal("server.py did not start")
-	}
-	return fmt.Sprintf("tango://127.0.0.1:%d/%s#dbase=no", port, dev)
+	return tangopeer.StartServer(t, port, "peer/test/1")
 }
 
 func registered() *connector.Factories {
@@ -169,7 +134,7 @@ func TestSourcesAndSinks(t *testing.T) {
 	// The remote sink's write, read back by pytango.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		out, err := exec.Command(pytango(t), "-c", fmt.Sprintf(
+		out, err := exec.Command(tangopeer.Python(t), "-c", fmt.Sprintf(
 			"import tango; print(list(tango.DeviceProxy(%q).read_attribute('DevLong_SPECTRUM').value))", trl)).Output()
 		if err != nil {
 			t.Fatal(err)

@@ -51,6 +51,19 @@ func RunWithKafka(m *testing.M) int {
 	return code
 }
 
+// EachKafka runs f as two subtests: "kfake" against a kfake cluster, and
+// "kafka" against the shared real broker (SharedKafka; skipped in -short
+// mode). The package's TestMain must use MainWithKafka or RunWithKafka.
+func EachKafka(t *testing.T, f func(t *testing.T, k KafkaBroker)) {
+	t.Run("kfake", func(t *testing.T) { f(t, KFake(t)) })
+	t.Run("kafka", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("short: no real broker")
+		}
+		f(t, SharedKafka(t))
+	})
+}
+
 // SharedKafka returns the test binary's one Kafka broker, starting it on
 // first use; MainWithKafka stops it after the last test. Tests share it, so
 // each uses its own topics (Topic, NewTopic) and must not restart or
