@@ -60,39 +60,10 @@ func loadExample(t *testing.T, name string) map[string]any {
 }
 
 // retarget points every Kafka source and sink of a configuration at the
-// test's broker and gives each topic a fresh name (one partition), keeping
-// the form of "servers" (string or list). It returns old → new topic names.
+// test's broker with fresh topics (testenv.RetargetKafka).
 func retarget(t *testing.T, k testenv.KafkaBroker, cfg any) map[string]string {
 	t.Helper()
-	topics := map[string]string{}
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if s, ok := v["servers"]; ok {
-				if _, list := s.([]any); list {
-					v["servers"] = []any{k.Brokers()[0]}
-				} else {
-					v["servers"] = k.Brokers()[0]
-				}
-				if old, ok := v["topic"].(string); ok {
-					if _, seen := topics[old]; !seen {
-						topics[old] = testenv.NewTopic(t, k, 1)
-					}
-					v["topic"] = topics[old]
-				}
-			}
-			for _, c := range v {
-				walk(c)
-			}
-		case []any:
-			for _, c := range v {
-				walk(c)
-			}
-		}
-	}
-	walk(cfg)
-	return topics
+	return testenv.RetargetKafka(t, k, cfg, nil)
 }
 
 func marshal(t *testing.T, v any) string {

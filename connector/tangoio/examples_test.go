@@ -67,42 +67,15 @@ func loadExample(t *testing.T, name string) map[string]any {
 // returns old → new topic names.
 func retargetExample(t *testing.T, cfg any, trls map[string]string, k testenv.KafkaBroker) map[string]string {
 	t.Helper()
-	topics := map[string]string{}
-	var walk func(v any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if name, ok := v["device_name"].(string); ok {
-				trl, known := trls[name]
-				if !known {
-					t.Fatalf("example names device %s, which the test does not run", name)
-				}
-				v["device_name"] = trl
+	return testenv.RetargetKafka(t, k, cfg, func(v map[string]any) {
+		if name, ok := v["device_name"].(string); ok {
+			trl, known := trls[name]
+			if !known {
+				t.Fatalf("example names device %s, which the test does not run", name)
 			}
-			if s, ok := v["servers"]; ok {
-				if _, list := s.([]any); list {
-					v["servers"] = []any{k.Brokers()[0]}
-				} else {
-					v["servers"] = k.Brokers()[0]
-				}
-				if old, ok := v["topic"].(string); ok {
-					if _, seen := topics[old]; !seen {
-						topics[old] = testenv.NewTopic(t, k, 1)
-					}
-					v["topic"] = topics[old]
-				}
-			}
-			for _, c := range v {
-				walk(c)
-			}
-		case []any:
-			for _, c := range v {
-				walk(c)
-			}
+			v["device_name"] = trl
 		}
-	}
-	walk(cfg)
-	return topics
+	})
 }
 
 // runExample configures and starts d with cfg.

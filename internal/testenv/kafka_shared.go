@@ -179,3 +179,45 @@ func (f *FakeKafka) Cluster() *kfake.Cluster { return f.c }
 
 // Stop closes the cluster. Stopping twice is fine.
 func (f *FakeKafka) Stop() { f.c.Close() }
+
+// RetargetKafka points every Kafka source and sink of a connector
+// configuration decoded from JSON (objects as map[string]any) at broker b,
+// keeping the form of "servers" (string or list), and gives each topic a
+// fresh one-partition topic. visit, when not nil, sees every object first,
+// to rewrite other fields (device names, say). It returns old → new topic
+// names.
+func RetargetKafka(t testing.TB, b KafkaBroker, cfg any, visit func(map[string]any)) map[string]string {
+	t.Helper()
+	topics := map[string]string{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if visit != nil {
+				visit(v)
+			}
+			if s, ok := v["servers"]; ok {
+				if _, list := s.([]any); list {
+					v["servers"] = []any{b.Brokers()[0]}
+				} else {
+					v["servers"] = b.Brokers()[0]
+				}
+				if old, ok := v["topic"].(string); ok {
+					if _, seen := topics[old]; !seen {
+						topics[old] = NewTopic(t, b, 1)
+					}
+					v["topic"] = topics[old]
+				}
+			}
+			for _, c := range v {
+				walk(c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(c)
+			}
+		}
+	}
+	walk(cfg)
+	return topics
+}
