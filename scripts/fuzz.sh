@@ -8,6 +8,12 @@ grep -rl --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]+\(f \*testing\.F\)' . 
   pkg="./$(dirname "${file#./}")"
   grep -oE '^func Fuzz[A-Za-z0-9_]+' "$file" | sed 's/^func //' | while read -r target; do
     echo "fuzz: $pkg $target ($fuzztime)"
-    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" 2>&1 | tail -n 3
+    # Only the last lines on success; everything on failure, so a crasher
+    # (or a worker that died) is visible in the CI log.
+    if ! out=$(go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" 2>&1); then
+      printf '%s\n' "$out" | tail -n 60
+      exit 1
+    fi
+    printf '%s\n' "$out" | tail -n 3
   done
 done
