@@ -34,9 +34,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   (systemctl disable etcd || update-rc.d etcd disable || true) >/dev/null 2>&1
 fi
 redis-server --version >&2
-etcd --version | head -1 >&2
-kcat -V 2>&1 | head -1 >&2
-java -version 2>&1 | head -1 >&2
+etcd --version | sed -n 1p >&2
+kcat -V 2>&1 | sed -n 1p >&2
+java -version 2>&1 | sed -n 1p >&2
 echo "cppTango $(pkg-config --modversion tango), pytango $(/usr/bin/python3 -c 'import tango; print(tango.__version__)')" >&2
 echo "deps: Kafka jars in $("$(dirname "$0")/kafka.sh")" >&2
 chromium --version >&2
