@@ -389,6 +389,27 @@ func (s *Server) RemoveCommand(name string) error {
 	return nil
 }
 
+// setFastEvents turns the shim's fast event path on or off (tests compare
+// its frames with cppTango's).
+func (s *Server) setFastEvents(on bool) {
+	v := 0
+	if on {
+		v = 1
+	}
+	C.tg_set_fast_events(C.int(v))
+}
+
+// fastPushes counts the events the shim's fast path sent.
+func fastPushes() uint64 { return uint64(C.tg_fast_pushed()) }
+
+// eventEndpoint is cppTango's event publisher endpoint, "" until a client
+// first subscribed.
+func eventEndpoint() string {
+	p := C.tg_event_endpoint()
+	defer C.free(unsafe.Pointer(p))
+	return C.GoString(p)
+}
+
 // SetState sets the device state (what the State command and attribute
 // return).
 func (s *Server) SetState(st State) error {

@@ -56,6 +56,15 @@ tg_err *tg_attr_remove(const char *name);
 tg_err *tg_attr_set(const char *name, int dim_x, int dim_y, const void *data, size_t len,
 		    const char *strs, size_t strs_len, int nstrs, int quality, int64_t time_ns, int push);
 
+// tg_set_fast_events turns the fast event path on (the default) or off
+// (every event through cppTango's fire_*_event; tests compare the two).
+void tg_set_fast_events(int on);
+// tg_fast_pushed counts the events the fast path sent.
+uint64_t tg_fast_pushed(void);
+// tg_event_endpoint returns cppTango's event publisher endpoint (malloc'd;
+// "" until a client first subscribed).
+char *tg_event_endpoint(void);
+
 tg_err *tg_cmd_add(const char *name, int in_type, int out_type);
 tg_err *tg_cmd_remove(const char *name);
 tg_err *tg_set_state(int state);
