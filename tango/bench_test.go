@@ -71,7 +71,7 @@ func (s *subscriber) report(b *testing.B, n int) (int, float64) {
 // high-water marks drop events a slow subscriber cannot take).
 // Run: go test -tags tango -run '^$' -bench TangoEvents -benchtime 1x ./tango/
 func BenchmarkTangoEvents(b *testing.B) {
-	const n = 20000
+	const n = 200000
 	ctx := context.Background()
 	s := goServer(b)
 	if err := s.AddAttribute(AttrSpec{Name: "bench_counter", Type: DevDouble, Format: attribute.Scalar}); err != nil {

@@ -174,6 +174,9 @@ func scalarArray(t Type, v pyval.Value) ([]byte, error) {
 		}
 		return elements(t, a)
 	}
+	if b, ok := scalarFast(t, v); ok {
+		return b, nil
+	}
 	var a *pyval.NDArray
 	switch x := v.(type) {
 	case pyval.Bool:
@@ -191,6 +194,40 @@ func scalarArray(t Type, v pyval.Value) ([]byte, error) {
 		return nil, fmt.Errorf("tango: %s SCALAR needs a number, not %s: %w", t, pyval.Repr(v), ErrType)
 	}
 	return elements(t, a)
+}
+
+// scalarFast converts a Python bool, int or float exactly as the general
+// path (a one-element array through elements) would, without building the
+// array: Server.Set of a scalar is the connector's hot path. It declines
+// (ok false) what the general path must handle or reject.
+func scalarFast(t Type, v pyval.Value) (b []byte, ok bool) {
+	var u uint64
+	var f float64
+	switch x := v.(type) {
+	case pyval.Bool:
+		if x {
+			u, f = 1, 1
+		}
+	case pyval.Int:
+		i, fits := x.Int64()
+		if !fits {
+			return nil, false
+		}
+		if t == DevBoolean {
+			i = b2i(i != 0)
+		}
+		u, f = uint64(i), float64(i)
+	case pyval.Float:
+		if t != DevFloat && t != DevDouble {
+			return nil, false
+		}
+		f = float64(x)
+	default:
+		return nil, false
+	}
+	b = make([]byte, t.size())
+	putUint(t, b, 0, u, f)
+	return b, true
 }
 
 // elements converts an array's elements to t's little-endian layout.

@@ -3,6 +3,7 @@
 package tango
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
@@ -121,5 +122,49 @@ func TestParseErr(t *testing.T) {
 	df := parseErr("API_AttrNotFound\x1fno attribute x\x1fDeviceProxy::read\x1f1\x1eOuter\x1fouter\x1fhere\x1f2")
 	if len(df.Errors) != 2 || df.Reason() != "API_AttrNotFound" || df.Errors[1].Severity != 2 || df.Errors[0].Origin != "DeviceProxy::read" {
 		t.Errorf("parsed %+v", df.Errors)
+	}
+}
+
+// TestScalarFastMatchesArrays checks that the scalar shortcut converts
+// Python bools, ints and floats exactly as the general path (a
+// one-element array through elements) does, and declines what that path
+// rejects.
+func TestScalarFastMatchesArrays(t *testing.T) {
+	vals := []pyval.Value{pyval.Bool(true), pyval.Bool(false), pyval.IntOf(0), pyval.IntOf(-5),
+		pyval.IntOf(300), pyval.IntOf(1 << 40), pyval.IntOf(-1 << 62), pyval.UintOf(1 << 63),
+		pyval.Float(1.5), pyval.Float(-0.25), pyval.Str("x")}
+	for _, typ := range []Type{DevBoolean, DevUChar, DevShort, DevUShort, DevLong, DevULong,
+		DevLong64, DevULong64, DevFloat, DevDouble} {
+		for _, v := range vals {
+			var a *pyval.NDArray
+			switch x := v.(type) {
+			case pyval.Bool:
+				a = pyval.ArrayOf([]bool{bool(x)})
+			case pyval.Int:
+				if i, ok := x.Int64(); ok {
+					a = pyval.ArrayOf([]int64{i})
+				} else if u, ok := x.Uint64(); ok {
+					a = pyval.ArrayOf([]uint64{u})
+				}
+			case pyval.Float:
+				a = pyval.ArrayOf([]float64{float64(x)})
+			}
+			fast, ok := scalarFast(typ, v)
+			if a == nil {
+				if ok {
+					t.Errorf("%s from %s: shortcut took a value the general path rejects", typ, pyval.Repr(v))
+				}
+				continue
+			}
+			want, err := elements(typ, a)
+			if !ok {
+				continue // declining is always safe: the general path runs
+			}
+			if err != nil {
+				t.Errorf("%s from %s: shortcut took %x, general path fails: %v", typ, pyval.Repr(v), fast, err)
+			} else if !bytes.Equal(fast, want) {
+				t.Errorf("%s from %s: shortcut %x, general path %x", typ, pyval.Repr(v), fast, want)
+			}
+		}
 	}
 }

@@ -315,8 +315,9 @@ func (s *Server) Set(name string, v pyval.Value, opts ...SetOption) error {
 	if c.archive {
 		push |= 2
 	}
-	cn := C.CString(name)
-	defer C.free(unsafe.Pointer(cn))
+	// The shim copies the name, so Go's bytes can be passed as they are
+	// (a CString would cost a malloc and a free per Set).
+	cn := (*C.char)(unsafe.Pointer(unsafe.StringData(name)))
 	// Non-nil pointers tell the shim there is a value, even an empty one.
 	var data, strs unsafe.Pointer
 	var sentinel [1]byte
@@ -331,7 +332,7 @@ func (s *Server) Set(name string, v pyval.Value, opts ...SetOption) error {
 			strs = unsafe.Pointer(&sentinel[0])
 		}
 	}
-	err = goErr(C.tg_attr_set(cn, C.int(w.dimX), C.int(w.dimY), data, C.size_t(len(w.data)),
+	err = goErr(C.tg_attr_set(cn, C.size_t(len(name)), C.int(w.dimX), C.int(w.dimY), data, C.size_t(len(w.data)),
 		(*C.char)(strs), C.size_t(len(w.strs)), C.int(w.nstrs), C.int(q), C.int64_t(t.UnixNano()), C.int(push)))
 	if err != nil {
 		return fmt.Errorf("tango: set %q: %w", name, err)

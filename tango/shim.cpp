@@ -729,10 +729,10 @@ tg_err *tg_attr_remove(const char *name)
 	});
 }
 
-tg_err *tg_attr_set(const char *name, int dim_x, int dim_y, const void *data, size_t len,
+tg_err *tg_attr_set(const char *name, size_t name_len, int dim_x, int dim_y, const void *data, size_t len,
 		    const char *strs, size_t strs_len, int nstrs, int quality, int64_t time_ns, int push)
 {
-	std::string n(name);
+	std::string n(name, name_len);
 	return locked("tg_attr_set", [&] {
 		auto it = g_server->attrs.find(n);
 		if (it == g_server->attrs.end())
