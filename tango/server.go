@@ -274,8 +274,12 @@ func WithArchiveEvent() SetOption { return func(c *setConfig) { c.archive = true
 // makes the attribute INVALID.
 func (s *Server) Set(name string, v pyval.Value, opts ...SetOption) error {
 	var c setConfig
-	for _, o := range opts {
-		o(&c)
+	if len(opts) > 0 { // options take a pointer: keep c off the heap without them
+		cp := new(setConfig)
+		for _, o := range opts {
+			o(cp)
+		}
+		c = *cp
 	}
 	s.mu.Lock()
 	spec, ok := s.attrs[name]
@@ -318,21 +322,18 @@ func (s *Server) Set(name string, v pyval.Value, opts ...SetOption) error {
 	// The shim copies the name, so Go's bytes can be passed as they are
 	// (a CString would cost a malloc and a free per Set).
 	cn := (*C.char)(unsafe.Pointer(unsafe.StringData(name)))
-	// Non-nil pointers tell the shim there is a value, even an empty one.
 	var data, strs unsafe.Pointer
-	var sentinel [1]byte
+	has := 0
 	if !w.none {
-		data = unsafe.Pointer(&sentinel[0])
+		has = 1
 		if len(w.data) > 0 {
 			data = unsafe.Pointer(&w.data[0])
 		}
 		if len(w.strs) > 0 {
 			strs = unsafe.Pointer(&w.strs[0])
-		} else if spec.Type == DevString {
-			strs = unsafe.Pointer(&sentinel[0])
 		}
 	}
-	err = goErr(C.tg_attr_set(cn, C.size_t(len(name)), C.int(w.dimX), C.int(w.dimY), data, C.size_t(len(w.data)),
+	err = goErr(C.tg_attr_set(cn, C.size_t(len(name)), C.int(has), C.int(w.dimX), C.int(w.dimY), data, C.size_t(len(w.data)),
 		(*C.char)(strs), C.size_t(len(w.strs)), C.int(w.nstrs), C.int(q), C.int64_t(t.UnixNano()), C.int(push)))
 	if err != nil {
 		return fmt.Errorf("tango: set %q: %w", name, err)

@@ -92,7 +92,7 @@ size_t elem_size(int type)
 void split_strs(const char *strs, size_t len, int n, std::vector<std::string> &out)
 {
 	size_t off = 0;
-	for (int i = 0; i < n && off <= len; i++) {
+	for (int i = 0; strs && i < n && off <= len; i++) {
 		const char *s = strs + off;
 		size_t l = strnlen(s, len - off);
 		out.emplace_back(s, l);
@@ -292,7 +292,7 @@ void throw_go_err(char *e, const char *origin)
 	Tango::Except::throw_exception(reason, desc, origin);
 }
 
-std::shared_ptr<Snapshot> make_snapshot(int type, int dim_x, int dim_y, const void *data, size_t len,
+std::shared_ptr<Snapshot> make_snapshot(int type, int has_value, int dim_x, int dim_y, const void *data, size_t len,
 					const char *strs, size_t strs_len, int nstrs, int quality, int64_t time_ns)
 {
 	auto s = std::make_shared<Snapshot>();
@@ -301,7 +301,7 @@ std::shared_ptr<Snapshot> make_snapshot(int type, int dim_x, int dim_y, const vo
 	s->quality = static_cast<Tango::AttrQuality>(quality);
 	s->time.tv_sec = static_cast<time_t>(time_ns / 1000000000);
 	s->time.tv_usec = static_cast<suseconds_t>((time_ns % 1000000000) / 1000);
-	s->has_value = data != nullptr || strs != nullptr;
+	s->has_value = has_value != 0;
 	if (!s->has_value)
 		return s;
 	if (type == Tango::DEV_STRING) {
@@ -353,7 +353,7 @@ public:
 		struct timeval now;
 		gettimeofday(&now, nullptr);
 		int64_t ns = int64_t(now.tv_sec) * 1000000000 + int64_t(now.tv_usec) * 1000;
-		it->second.current = make_snapshot(it->second.type, v.dim_x, v.dim_y, v.data, v.len, v.strs,
+		it->second.current = make_snapshot(it->second.type, 1, v.dim_x, v.dim_y, v.data, v.len, v.strs,
 						   v.strs_len, v.nstrs, Tango::ATTR_VALID, ns);
 		tg_value_free(&v);
 	}
@@ -729,7 +729,7 @@ tg_err *tg_attr_remove(const char *name)
 	});
 }
 
-tg_err *tg_attr_set(const char *name, size_t name_len, int dim_x, int dim_y, const void *data, size_t len,
+tg_err *tg_attr_set(const char *name, size_t name_len, int has_value, int dim_x, int dim_y, const void *data, size_t len,
 		    const char *strs, size_t strs_len, int nstrs, int quality, int64_t time_ns, int push)
 {
 	std::string n(name, name_len);
@@ -739,9 +739,9 @@ tg_err *tg_attr_set(const char *name, size_t name_len, int dim_x, int dim_y, con
 			Tango::Except::throw_exception("API_AttrNotFound", "no attribute " + n, "tg_attr_set");
 		AttrState &st = it->second;
 		size_t es = elem_size(st.type);
-		if (data && es && len != size_t(dim_x) * size_t(dim_y ? dim_y : 1) * es)
+		if (has_value && es && len != size_t(dim_x) * size_t(dim_y ? dim_y : 1) * es)
 			Tango::Except::throw_exception("API_WrongSize", "data size does not match the dimensions", "tg_attr_set");
-		st.current = make_snapshot(st.type, dim_x, dim_y, data, len, strs, strs_len, nstrs, quality, time_ns);
+		st.current = make_snapshot(st.type, has_value, dim_x, dim_y, data, len, strs, strs_len, nstrs, quality, time_ns);
 		if (push) {
 			Tango::Attribute &att = g_server->dev->get_device_attr()->get_attr_by_name(n.c_str());
 			if ((push & 1) && !push_fast(att, st, 0)) {

@@ -50,11 +50,12 @@ tg_err *tg_attr_add(const char *name, int type, int format, int write_type, long
 tg_err *tg_attr_remove(const char *name);
 
 // tg_attr_set sets an attribute's value (name: name_len bytes, not
-// NUL-terminated, so Go can pass a string without copying). data/len: numeric elements (C
+// NUL-terminated, so Go can pass a string without copying); has_value 0
+// makes it INVALID without a value. data/len: numeric elements (C
 // order) or the DevEncoded payload; strs: nstrs NUL-terminated strings
 // (DevString elements, or the DevEncoded format). quality: Tango AttrQuality;
 // time_ns: Unix time. push: bit 0 change event, bit 1 archive event.
-tg_err *tg_attr_set(const char *name, size_t name_len, int dim_x, int dim_y, const void *data, size_t len,
+tg_err *tg_attr_set(const char *name, size_t name_len, int has_value, int dim_x, int dim_y, const void *data, size_t len,
 		    const char *strs, size_t strs_len, int nstrs, int quality, int64_t time_ns, int push);
 
 // tg_set_fast_events turns the fast event path on (the default) or off
