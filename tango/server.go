@@ -11,6 +11,7 @@ import "C"
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"runtime/cgo"
 	"strconv"
@@ -308,9 +309,9 @@ func (s *Server) Set(name string, v pyval.Value, opts ...SetOption) error {
 	if c.qualSet {
 		q = c.quality
 	}
-	t := c.time
-	if t.IsZero() {
-		t = time.Now()
+	tns := int64(math.MinInt64) // the shim reads the clock: one read instead of time.Now's two
+	if !c.time.IsZero() {
+		tns = c.time.UnixNano()
 	}
 	push := 0
 	if !c.noChange {
@@ -334,7 +335,7 @@ func (s *Server) Set(name string, v pyval.Value, opts ...SetOption) error {
 		}
 	}
 	err = goErr(C.tg_attr_set(cn, C.size_t(len(name)), C.int(has), C.int(w.dimX), C.int(w.dimY), data, C.size_t(len(w.data)),
-		(*C.char)(strs), C.size_t(len(w.strs)), C.int(w.nstrs), C.int(q), C.int64_t(t.UnixNano()), C.int(push)))
+		(*C.char)(strs), C.size_t(len(w.strs)), C.int(w.nstrs), C.int(q), C.int64_t(tns), C.int(push)))
 	if err != nil {
 		return fmt.Errorf("tango: set %q: %w", name, err)
 	}

@@ -299,6 +299,11 @@ std::shared_ptr<Snapshot> make_snapshot(int type, int has_value, int dim_x, int 
 	s->dim_x = dim_x;
 	s->dim_y = dim_y;
 	s->quality = static_cast<Tango::AttrQuality>(quality);
+	if (time_ns == INT64_MIN) { // now: one clock read instead of Go's two (wall and monotonic)
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		time_ns = int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+	}
 	s->time.tv_sec = static_cast<time_t>(time_ns / 1000000000);
 	s->time.tv_usec = static_cast<suseconds_t>((time_ns % 1000000000) / 1000);
 	s->has_value = has_value != 0;
@@ -502,10 +507,24 @@ template struct Rob<DoubleSend, &Tango::ZmqEventSupplier::double_send>;
 
 // FastEvent is an attribute's reusable state for push_fast.
 struct FastEvent {
-	std::string name[2]; // full event names: change, archive
+	std::string name[2];     // full event names: change, archive
+	zmq_msg_t name_msg[2];   // the same as ZMQ messages, sent as refcounted copies
+	bool has_name_msg[2] = {false, false};
+	std::vector<char> call;  // ZmqCallInfo marshalled with ctr 0
+	size_t ctr_at = 0;       // where its counter sits
 	Tango::AttributeValue_5 av;
 	int arm = -1; // the union arm set in av (a fresh union's discriminator says ATT_BOOL but holds nothing)
-	cdrMemoryStream data, call;
+	cdrMemoryStream data;
+
+	FastEvent() = default;
+	FastEvent(const FastEvent &) = delete;
+	FastEvent &operator=(const FastEvent &) = delete;
+	~FastEvent()
+	{
+		for (int k = 0; k < 2; k++)
+			if (has_name_msg[k])
+				zmq_msg_close(&name_msg[k]);
+	}
 };
 
 // fill_seq copies n elements of the snapshot into the union arm, reusing
@@ -586,8 +605,29 @@ bool push_fast(Tango::Attribute &att, AttrState &st, int kind)
 	CORBA::ULong n = st.format == 0 ? 1 : CORBA::ULong(s.dim_x) * CORBA::ULong(s.dim_y ? s.dim_y : 1);
 	if (!fill_value(fe.av.value, fe.arm, st.type, s, n))
 		return false;
-	if (fe.name[kind].empty())
-		fe.name[kind] = sup->create_full_event_name(g_server->dev, std::string(Tango::EVENT_COMPAT_IDL5) + (kind == 0 ? "change" : "archive"), att.get_name_lower(), false);
+	if (!fe.has_name_msg[kind]) {
+		std::string &name = fe.name[kind];
+		name = sup->create_full_event_name(g_server->dev, std::string(Tango::EVENT_COMPAT_IDL5) + (kind == 0 ? "change" : "archive"), att.get_name_lower(), false);
+		if (zmq_msg_init_size(&fe.name_msg[kind], name.size()) != 0)
+			return false;
+		std::memcpy(zmq_msg_data(&fe.name_msg[kind]), name.data(), name.size());
+		fe.has_name_msg[kind] = true;
+	}
+	if (fe.call.empty()) {
+		// The call info differs between events only in its counter: marshal
+		// it once (by cppTango's code) and patch the counter in.
+		Tango::ZmqCallInfo ci;
+		ci.version = Tango::ZMQ_EVENT_PROT_VERSION;
+		ci.ctr = 0;
+		ci.call_is_except = false;
+		cdrMemoryStream m;
+		ci >>= m;
+		const char *p = static_cast<const char *>(m.bufPtr());
+		fe.call.assign(p, p + m.bufSize());
+		fe.ctr_at = sizeof(CORBA::Long); // after the version, both 4-aligned
+		if (fe.call.size() < fe.ctr_at + sizeof(CORBA::ULong))
+			return false;
+	}
 	Tango::AttributeValue_5 &av = fe.av;
 	if (std::strcmp(av.name.in(), att.get_name().c_str()) != 0)
 		av.name = CORBA::string_dup(att.get_name().c_str());
@@ -612,12 +652,12 @@ bool push_fast(Tango::Attribute &att, AttrState &st, int kind)
 	// "#dbase=no" modifier, so a no-database server always sends 0).
 	std::map<std::string, unsigned int> &ctrs = sup->*member(EventCtr());
 	auto it = ctrs.find(fe.name[kind]);
-	Tango::ZmqCallInfo ci;
-	ci.version = Tango::ZMQ_EVENT_PROT_VERSION;
-	ci.ctr = it != ctrs.end() ? it->second : 0;
-	ci.call_is_except = false;
-	fe.call.rewindPtrs();
-	ci >>= fe.call;
+	char call[64];
+	if (fe.call.size() > sizeof(call))
+		return false;
+	std::memcpy(call, fe.call.data(), fe.call.size());
+	CORBA::ULong ctr = it != ctrs.end() ? it->second : 0;
+	std::memcpy(call + fe.ctr_at, &ctr, sizeof(ctr)); // native order, as cdrMemoryStream writes
 	// cppTango marshals the value after two padding longs and sends it
 	// from the second one on, so doubles keep their 8-byte alignment.
 	CORBA::Long pad = CORBA::Long(0xDEC0DEC0);
@@ -628,10 +668,15 @@ bool push_fast(Tango::Attribute &att, AttrState &st, int kind)
 	const int one = 1;
 	const unsigned char endian = *reinterpret_cast<const unsigned char *>(&one) != 0;
 	void *h = static_cast<void *>(*sock);
-	const std::string &name = fe.name[kind];
-	if (zmq_send(h, name.data(), name.size(), ZMQ_SNDMORE) < 0 ||
-	    zmq_send(h, &endian, 1, ZMQ_SNDMORE) < 0 ||
-	    zmq_send(h, fe.call.bufPtr(), fe.call.bufSize(), ZMQ_SNDMORE) < 0 ||
+	zmq_msg_t name;
+	zmq_msg_init(&name);
+	zmq_msg_copy(&name, &fe.name_msg[kind]);
+	if (zmq_msg_send(&name, h, ZMQ_SNDMORE) < 0) {
+		zmq_msg_close(&name);
+		Tango::Except::throw_exception("API_ZmqFailed", std::string("cannot push ZMQ event: ") + zmq_strerror(zmq_errno()), "push_fast");
+	}
+	if (zmq_send(h, &endian, 1, ZMQ_SNDMORE) < 0 ||
+	    zmq_send(h, call, fe.call.size(), ZMQ_SNDMORE) < 0 ||
 	    zmq_send(h, static_cast<const char *>(fe.data.bufPtr()) + sizeof(CORBA::Long), fe.data.bufSize() - sizeof(CORBA::Long), 0) < 0)
 		Tango::Except::throw_exception("API_ZmqFailed", std::string("cannot push ZMQ event: ") + zmq_strerror(zmq_errno()), "push_fast");
 	if (it != ctrs.end())

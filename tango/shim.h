@@ -54,7 +54,7 @@ tg_err *tg_attr_remove(const char *name);
 // makes it INVALID without a value. data/len: numeric elements (C
 // order) or the DevEncoded payload; strs: nstrs NUL-terminated strings
 // (DevString elements, or the DevEncoded format). quality: Tango AttrQuality;
-// time_ns: Unix time. push: bit 0 change event, bit 1 archive event.
+// time_ns: Unix time, INT64_MIN for now. push: bit 0 change event, bit 1 archive event.
 tg_err *tg_attr_set(const char *name, size_t name_len, int has_value, int dim_x, int dim_y, const void *data, size_t len,
 		    const char *strs, size_t strs_len, int nstrs, int quality, int64_t time_ns, int push);
 
