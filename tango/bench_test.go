@@ -27,7 +27,7 @@ type subscriber struct {
 
 func startSubscriber(b *testing.B, trl, attr string) *subscriber {
 	b.Helper()
-	cmd := exec.Command(tangopeer.Python(b), "testdata/subscriber.py", trl, attr)
+	cmd := exec.Command("nice", "-n", "19", tangopeer.Python(b), "testdata/subscriber.py", trl, attr)
 	in, _ := cmd.StdinPipe()
 	out, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
