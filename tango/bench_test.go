@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -127,8 +128,7 @@ func BenchmarkTangoEvents(b *testing.B) {
 }
 
 // BenchmarkSet is the cost of Server.Set of a DevDouble scalar with and
-// without pushing a change event (no subscriber: cppTango then skips the
-// send).
+// without pushing a change event (no subscriber: nothing is sent).
 func BenchmarkSet(b *testing.B) {
 	s := goServer(b)
 	if err := s.AddAttribute(AttrSpec{Name: "bench_set", Type: DevDouble, Format: attribute.Scalar}); err != nil {
@@ -147,4 +147,38 @@ func BenchmarkSet(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkSetSubscribed is the cost of Server.Set of a DevDouble scalar
+// whose change events one pytango subscriber receives (the fast event
+// path), with the CPU time of the whole process (ZMQ's I/O thread
+// included) per Set.
+func BenchmarkSetSubscribed(b *testing.B) {
+	s := goServer(b)
+	if err := s.AddAttribute(AttrSpec{Name: "bench_sub", Type: DevDouble, Format: attribute.Scalar}); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.RemoveAttribute("bench_sub") })
+	if err := s.Set("bench_sub", pyval.Float(-1)); err != nil {
+		b.Fatal(err)
+	}
+	sub := startSubscriber(b, s.TRL(), "bench_sub")
+	sub.reset(b)
+	before := fastPushes()
+	b.ResetTimer()
+	c0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		if err := s.Set("bench_sub", pyval.Float(float64(i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64((processCPU()-c0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(fastPushes()-before)/float64(b.N), "fast/op")
+}
+
+// processCPU is the process's user+system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
