@@ -16,7 +16,7 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	$(GO) vet -tags tango ./tango/ ./connector/tangoio/ ./cmd/sdp/ ./internal/tangopeer/
+	$(GO) vet -tags tango ./tango/... ./connector/tangoio/ ./cmd/sdp/ ./internal/tangopeer/
 
 unit:
 	SDP_REQUIRE_PEERS=1 $(GO) test -race -count=1 ./...
