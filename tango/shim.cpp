@@ -664,6 +664,70 @@ void retire(Tango::DeviceProxy *dp)
 	}
 }
 
+// The keep-alive thread's reconnection to a server without database: when
+// a heartbeat was missed while the server is up (a loaded machine, or a
+// channel left silent), EventConsumerKeepAliveThread::reconnect_to_zmq_channel
+// re-subscribes through the channel's admin proxy, deletes that proxy and
+// builds a new one from the channel's name, which lacks "#dbase=no": the
+// constructor throws (it looks for a database at the server's port) and the
+// channel keeps the deleted pointer. cppTango marks the channel failed and
+// comes back 10 s later, calling through the freed proxy (SIGSEGV), or an
+// Unsubscribe deletes it a second time. The API_EventTimeout error event
+// that main_reconnect then pushes to every callback of the channel runs on
+// the keep-alive thread, under the event map lock, before either can
+// happen: repair_channel puts a working admin proxy in place there.
+
+// EventMaps reaches the event consumer's maps (protected statics); it is
+// never instantiated.
+struct EventMaps : Tango::EventConsumer {
+	static std::map<std::string, Tango::EventChannelStruct> &channels() { return channel_map; }
+	static std::map<std::string, Tango::EventCallBackStruct> &callbacks() { return event_callback_map; }
+};
+
+// g_repaired: per channel, the admin proxy repair_channel installed and the
+// channel's last_heartbeat then (one repair per reconnection round; a later
+// round may have freed that proxy in its turn). Keep-alive thread only.
+std::map<std::string, std::pair<Tango::DeviceProxy *, time_t>> g_repaired;
+
+// repair_channel runs on the keep-alive thread for an API_EventTimeout
+// delivered to cb, holding the consumer's map lock as a reader (writers,
+// which delete channels, are excluded; only this thread uses the admin
+// proxy meanwhile).
+void repair_channel(Tango::CallBack *cb)
+{
+	const std::string nodb = "#dbase=no";
+	std::string name;
+	for (auto &e : EventMaps::callbacks()) {
+		for (auto &ess : e.second.callback_list)
+			if (ess.callback == cb)
+				name = e.second.channel_name;
+	}
+	auto it = EventMaps::channels().find(name);
+	if (name.empty() || it == EventMaps::channels().end())
+		return;
+	Tango::EventChannelStruct &ch = it->second;
+	if (ch.channel_type != Tango::ZMQ || !ch.event_system_failed || ch.full_adm_name.empty() ||
+	    ch.full_adm_name.find(nodb) != std::string::npos)
+		return;
+	// The failed round reconnected the channel first, which set
+	// last_heartbeat to now; a round that failed earlier (server down)
+	// left the proxy alone and last_heartbeat old.
+	if (time(nullptr) - ch.last_heartbeat >= Tango::EVENT_HEARTBEAT_PERIOD)
+		return;
+	auto done = g_repaired.find(name);
+	if (done != g_repaired.end() && done->second.first == ch.adm_device_proxy &&
+	    done->second.second == ch.last_heartbeat)
+		return; // repaired in this round (another callback of the channel)
+	try {
+		// The old pointer is not deleted: it was freed (or, if a heartbeat
+		// came in between, it is a valid proxy that leaks).
+		std::string adm = ch.full_adm_name + nodb;
+		ch.adm_device_proxy = new Tango::DeviceProxy(adm);
+		g_repaired[name] = {ch.adm_device_proxy, ch.last_heartbeat};
+	} catch (...) {
+	}
+}
+
 tg_err *in_callback_err(const char *origin)
 {
 	return simple_err("API_EventCallback", "Tango event subscriptions cannot change inside an event callback", origin);
@@ -800,6 +864,14 @@ public:
 	std::atomic<bool> dead{false};
 	void push_event(Tango::EventData *ed) override
 	{
+		if (ed->err && ed->errors.length() > 0 &&
+		    std::strcmp(ed->errors[0].reason.in(), "API_EventTimeout") == 0 &&
+		    std::strstr(ed->errors[0].origin.in(), "KeepAliveThread") != nullptr) {
+			try {
+				repair_channel(this);
+			} catch (...) {
+			}
+		}
 		if (dead.load())
 			return;
 		struct InCallback {
