@@ -91,7 +91,7 @@ func goTangoCommand(h C.uintptr_t, name *C.char, arg *C.char, hasArg C.int, outS
 
 //export goTangoEvent
 func goTangoEvent(h C.uintptr_t, attr *C.char, event *C.char, v *C.tg_value, errText *C.char) {
-	sub, ok := fromHandle[*Subscription](h)
+	sub, ok := subscriptionOf(h)
 	if !ok {
 		return
 	}
@@ -108,6 +108,19 @@ func goTangoEvent(h C.uintptr_t, attr *C.char, event *C.char, v *C.tg_value, err
 		}
 	}
 	sub.deliver(ev)
+}
+
+// subscriptionOf returns the Subscription of a callback's handle, or false
+// when the handle was deleted: a callback that cppTango had started when the
+// shim marked it dead may still arrive after Unsubscribe gave up on an error
+// (its Subscription is done and ignores it).
+func subscriptionOf(h C.uintptr_t) (s *Subscription, ok bool) {
+	defer func() {
+		if recover() != nil {
+			s, ok = nil, false
+		}
+	}()
+	return fromHandle[*Subscription](h)
 }
 
 func orNone(v pyval.Value) pyval.Value {

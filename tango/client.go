@@ -281,7 +281,14 @@ func Stateless() SubscribeOption { return func(c *subConfig) { c.stateless = tru
 // event, one at a time, on cppTango's event thread, starting with the
 // initial event Tango sends on subscription (for change, archive and
 // periodic events): keep it short (hand values to a channel, for
-// example). Error events arrive as Events with Err set.
+// example), and do not call Subscribe, Unsubscribe or Close from it (on
+// any Device: they wait for running callbacks; from a callback they fail
+// or deadlock). Error events arrive as Events with Err set.
+//
+// Subscribe, Unsubscribe and Close of all Devices of the process run one
+// at a time: cppTango 9.3 shares one event entry among the proxies that
+// subscribe to the same event, and that entry keeps using the proxy that
+// subscribed first (see Close).
 func (d *Device) Subscribe(ctx context.Context, attr string, et EventType, fn func(Event), opts ...SubscribeOption) (*Subscription, error) {
 	var c subConfig
 	for _, o := range opts {
@@ -336,7 +343,11 @@ func (d *Device) unsubscribe(s *Subscription) error {
 	return nil
 }
 
-// Close unsubscribes everything and releases the proxy.
+// Close unsubscribes everything and releases the proxy. While another
+// Device's subscription still uses an event entry that this proxy created
+// in cppTango, the proxy itself is kept (cppTango's keep-alive thread calls
+// into it, and deleting it would end those subscriptions) and released by a
+// later Unsubscribe or Close once no entry needs it.
 func (d *Device) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -9,6 +9,7 @@
 #include "shim.h"
 
 #include <tango.h>
+#include <eventconsumer.h> // ZmqEventConsumer::get_subscribed_event_ids
 #include <eventsupplier.h> // ZmqEventSupplier, for the fast event path
 
 #include <atomic>
@@ -850,10 +851,148 @@ tg_err *tg_set_status(const char *status)
 
 // ---- client ----
 
+} // extern "C"
+
+// Event subscriptions and cppTango 9.3. The event consumer keeps one entry
+// per event (attribute and event type), shared by every DeviceProxy of the
+// process that subscribes to it, and the entry remembers only the proxy that
+// created it (EventCallBackStruct::device). The keep-alive thread calls into
+// that proxy when it confirms or rebuilds the subscription (a missed
+// heartbeat, every 200 s), and ~DeviceProxy unsubscribes every callback of
+// the entries naming it, other proxies' included (their events stopped
+// silently; their own unsubscribe then failed with API_EventNotFound). When
+// another subscription joined such an entry between ~DeviceProxy listing and
+// removing its callbacks, the entry outlived the proxy and the keep-alive
+// thread later crashed on the freed proxy (SIGSEGV). So a proxy that an
+// entry still names is not deleted but parked, and deleted once no entry
+// names it; subscribe, unsubscribe and proxy deletion are serialised
+// process-wide (g_event_mu) so that no subscription joins an entry between
+// that check and the delete.
+namespace {
+
+class GoCallBack;
+
+std::mutex g_event_mu;
+std::vector<Tango::DeviceProxy *> g_parked; // guarded by g_event_mu
+
+// t_in_callback is set while an event callback runs on this thread: the
+// event calls must not block there (the thread holding g_event_mu may be
+// waiting in cppTango for that callback to end).
+thread_local bool t_in_callback = false;
+
+// named_by_event reports whether an event entry still names dp.
+bool named_by_event(Tango::DeviceProxy *dp)
+{
+	Tango::ZmqEventConsumer *ec = Tango::ApiUtil::instance()->get_zmq_event_consumer();
+	if (ec == nullptr)
+		return false;
+	std::vector<int> ids;
+	ec->get_subscribed_event_ids(dp, ids);
+	return !ids.empty();
+}
+
+// retire deletes dp (when not null) and the parked proxies that no event
+// entry names any more; the others stay parked. g_event_mu held.
+void retire(Tango::DeviceProxy *dp)
+{
+	if (dp != nullptr)
+		g_parked.push_back(dp);
+	for (auto it = g_parked.begin(); it != g_parked.end();) {
+		bool named = true;
+		try {
+			named = named_by_event(*it);
+		} catch (...) {
+		}
+		if (named) {
+			++it;
+			continue;
+		}
+		Tango::DeviceProxy *d = *it;
+		it = g_parked.erase(it);
+		try {
+			delete d;
+		} catch (...) {
+		}
+	}
+}
+
+// The keep-alive thread's reconnection to a server without database: when
+// a heartbeat was missed while the server is up (a loaded machine, or a
+// channel left silent), EventConsumerKeepAliveThread::reconnect_to_zmq_channel
+// re-subscribes through the channel's admin proxy, deletes that proxy and
+// builds a new one from the channel's name, which lacks "#dbase=no": the
+// constructor throws (it looks for a database at the server's port) and the
+// channel keeps the deleted pointer. cppTango marks the channel failed and
+// comes back 10 s later, calling through the freed proxy (SIGSEGV), or an
+// Unsubscribe deletes it a second time. The API_EventTimeout error event
+// that main_reconnect then pushes to every callback of the channel runs on
+// the keep-alive thread, under the event map lock, before either can
+// happen: repair_channel puts a working admin proxy in place there.
+
+// EventMaps reaches the event consumer's maps (protected statics); it is
+// never instantiated.
+struct EventMaps : Tango::EventConsumer {
+	static std::map<std::string, Tango::EventChannelStruct> &channels() { return channel_map; }
+	static std::map<std::string, Tango::EventCallBackStruct> &callbacks() { return event_callback_map; }
+};
+
+// g_repaired: per channel, the admin proxy repair_channel installed and the
+// channel's last_heartbeat then (one repair per reconnection round; a later
+// round may have freed that proxy in its turn). Keep-alive thread only.
+std::map<std::string, std::pair<Tango::DeviceProxy *, time_t>> g_repaired;
+
+// repair_channel runs on the keep-alive thread for an API_EventTimeout
+// delivered to cb, holding the consumer's map lock as a reader (writers,
+// which delete channels, are excluded; only this thread uses the admin
+// proxy meanwhile).
+void repair_channel(Tango::CallBack *cb)
+{
+	const std::string nodb = "#dbase=no";
+	std::string name;
+	for (auto &e : EventMaps::callbacks()) {
+		for (auto &ess : e.second.callback_list)
+			if (ess.callback == cb)
+				name = e.second.channel_name;
+	}
+	auto it = EventMaps::channels().find(name);
+	if (name.empty() || it == EventMaps::channels().end())
+		return;
+	Tango::EventChannelStruct &ch = it->second;
+	if (ch.channel_type != Tango::ZMQ || !ch.event_system_failed || ch.full_adm_name.empty() ||
+	    ch.full_adm_name.find(nodb) != std::string::npos)
+		return;
+	// The failed round reconnected the channel first, which set
+	// last_heartbeat to now; a round that failed earlier (server down)
+	// left the proxy alone and last_heartbeat old.
+	if (time(nullptr) - ch.last_heartbeat >= Tango::EVENT_HEARTBEAT_PERIOD)
+		return;
+	auto done = g_repaired.find(name);
+	if (done != g_repaired.end() && done->second.first == ch.adm_device_proxy &&
+	    done->second.second == ch.last_heartbeat)
+		return; // repaired in this round (another callback of the channel)
+	try {
+		// The old pointer is not deleted: it was freed (or, if a heartbeat
+		// came in between, it is a valid proxy that leaks).
+		std::string adm = ch.full_adm_name + nodb;
+		ch.adm_device_proxy = new Tango::DeviceProxy(adm);
+		g_repaired[name] = {ch.adm_device_proxy, ch.last_heartbeat};
+	} catch (...) {
+	}
+}
+
+tg_err *in_callback_err(const char *origin)
+{
+	return simple_err("API_EventCallback", "Tango event subscriptions cannot change inside an event callback", origin);
+}
+
+} // namespace
+
+extern "C" {
+
 struct tg_proxy {
 	Tango::DeviceProxy *dp;
 	std::mutex mu;
-	std::map<int, Tango::CallBack *> cbs;
+	std::map<int, GoCallBack *> cbs;
 };
 
 tg_err *tg_proxy_new(const char *trl, tg_proxy **out)
@@ -870,20 +1009,6 @@ tg_err *tg_proxy_new(const char *trl, tg_proxy **out)
 	}
 	*out = p;
 	TG_CATCH("tg_proxy_new")
-}
-
-void tg_proxy_delete(tg_proxy *p)
-{
-	adopt_thread();
-	try {
-		for (auto &kv : p->cbs) {
-			try { p->dp->unsubscribe_event(kv.first); } catch (...) {}
-			delete kv.second;
-		}
-		delete p->dp;
-	} catch (...) {
-	}
-	delete p;
 }
 
 tg_err *tg_proxy_set_timeout(tg_proxy *p, int ms)
@@ -986,8 +1111,26 @@ class GoCallBack : public Tango::CallBack {
 public:
 	explicit GoCallBack(uintptr_t h) : handle(h) {}
 	uintptr_t handle;
+	// dead: the Go side has forgotten (or is forgetting) the handle; set
+	// before unsubscribing, so a callback cppTango still runs stays in C++.
+	std::atomic<bool> dead{false};
 	void push_event(Tango::EventData *ed) override
 	{
+		if (ed->err && ed->errors.length() > 0 &&
+		    std::strcmp(ed->errors[0].reason.in(), "API_EventTimeout") == 0 &&
+		    std::strstr(ed->errors[0].origin.in(), "KeepAliveThread") != nullptr) {
+			try {
+				repair_channel(this);
+			} catch (...) {
+			}
+		}
+		if (dead.load())
+			return;
+		struct InCallback {
+			bool prev = t_in_callback;
+			InCallback() { t_in_callback = true; }
+			~InCallback() { t_in_callback = prev; }
+		} in_cb;
 		std::string attr = ed->attr_name;
 		std::string event = ed->event;
 		tg_value v{};
@@ -1153,6 +1296,9 @@ tg_err *tg_command(tg_proxy *p, const char *cmd, int has_arg, const char *arg, t
 tg_err *tg_subscribe(tg_proxy *p, const char *attr, int event_type, int stateless, uintptr_t handle, int *id)
 {
 	adopt_thread();
+	if (t_in_callback)
+		return in_callback_err("tg_subscribe");
+	std::lock_guard<std::mutex> g(g_event_mu);
 	TG_TRY
 	std::string a(attr);
 	auto *cb = new GoCallBack(handle);
@@ -1175,19 +1321,55 @@ tg_err *tg_subscribe(tg_proxy *p, const char *attr, int event_type, int stateles
 tg_err *tg_unsubscribe(tg_proxy *p, int id)
 {
 	adopt_thread();
-	TG_TRY
-	p->dp->unsubscribe_event(id);
-	Tango::CallBack *cb = nullptr;
+	GoCallBack *cb = nullptr;
 	{
 		std::lock_guard<std::mutex> l(p->mu);
 		auto it = p->cbs.find(id);
-		if (it != p->cbs.end()) {
+		if (it != p->cbs.end())
 			cb = it->second;
-			p->cbs.erase(it);
-		}
+	}
+	if (cb != nullptr)
+		cb->dead = true;
+	if (t_in_callback)
+		return in_callback_err("tg_unsubscribe"); // tg_proxy_delete unsubscribes it
+	std::lock_guard<std::mutex> g(g_event_mu);
+	TG_TRY
+	p->dp->unsubscribe_event(id);
+	// No callback runs any more: cppTango runs them holding its map lock,
+	// which unsubscribe_event took.
+	{
+		std::lock_guard<std::mutex> l(p->mu);
+		p->cbs.erase(id);
 	}
 	delete cb;
+	retire(nullptr);
 	TG_CATCH("tg_unsubscribe")
+}
+
+void tg_proxy_delete(tg_proxy *p)
+{
+	adopt_thread();
+	if (t_in_callback) {
+		// g_event_mu may be held by a thread waiting for this callback.
+		std::thread([p] { tg_proxy_delete(p); }).detach();
+		return;
+	}
+	std::lock_guard<std::mutex> g(g_event_mu);
+	for (auto &kv : p->cbs) {
+		kv.second->dead = true;
+		bool done = false;
+		try {
+			p->dp->unsubscribe_event(kv.first);
+			done = true;
+		} catch (...) {
+		}
+		// A callback cppTango may still hold stays allocated (and dead).
+		if (done)
+			delete kv.second;
+	}
+	p->cbs.clear();
+	retire(p->dp);
+	delete p;
 }
 
 } // extern "C"

@@ -185,6 +185,14 @@ func (p *Client) NextEvent(ctx context.Context, attr string) (map[string]json.Ra
 // kills it.
 func StartServer(t testing.TB, port int, dev string) string {
 	t.Helper()
+	trl, _ := StartServerProcess(t, port, dev)
+	return trl
+}
+
+// StartServerProcess is StartServer that also returns the server's process
+// (to stop and continue it, for example).
+func StartServerProcess(t testing.TB, port int, dev string) (string, *os.Process) {
+	t.Helper()
 	cmd := exec.Command(Python(t), Script(t, "server.py"), fmt.Sprint(port), dev)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -212,5 +220,5 @@ func StartServer(t testing.TB, port int, dev string) string {
 	case <-time.After(60 * time.Second):
 		t.Fatal("server.py did not start")
 	}
-	return fmt.Sprintf("tango://127.0.0.1:%d/%s#dbase=no", port, dev)
+	return fmt.Sprintf("tango://127.0.0.1:%d/%s#dbase=no", port, dev), cmd.Process
 }
