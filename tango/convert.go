@@ -177,23 +177,29 @@ func scalarArray(t Type, v pyval.Value) ([]byte, error) {
 	if b, ok := scalarFast(t, v); ok {
 		return b, nil
 	}
-	var a *pyval.NDArray
-	switch x := v.(type) {
-	case pyval.Bool:
-		a = pyval.ArrayOf([]bool{bool(x)})
-	case pyval.Int:
-		if i, ok := x.Int64(); ok {
-			a = pyval.ArrayOf([]int64{i})
-		} else if u, ok := x.Uint64(); ok {
-			a = pyval.ArrayOf([]uint64{u})
-		}
-	case pyval.Float:
-		a = pyval.ArrayOf([]float64{float64(x)})
-	}
+	a := numberArray(v)
 	if a == nil {
 		return nil, fmt.Errorf("tango: %s SCALAR needs a number, not %s: %w", t, pyval.Repr(v), ErrType)
 	}
 	return elements(t, a)
+}
+
+// numberArray is a Python bool, int or float as a one-element array of its
+// numpy dtype; nil for anything else.
+func numberArray(v pyval.Value) *pyval.NDArray {
+	switch x := v.(type) {
+	case pyval.Bool:
+		return pyval.ArrayOf([]bool{bool(x)})
+	case pyval.Int:
+		if i, ok := x.Int64(); ok {
+			return pyval.ArrayOf([]int64{i})
+		} else if u, ok := x.Uint64(); ok {
+			return pyval.ArrayOf([]uint64{u})
+		}
+	case pyval.Float:
+		return pyval.ArrayOf([]float64{float64(x)})
+	}
+	return nil
 }
 
 // scalarFast converts a Python bool, int or float exactly as the general

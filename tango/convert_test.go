@@ -136,19 +136,7 @@ func TestScalarFastMatchesArrays(t *testing.T) {
 	for _, typ := range []Type{DevBoolean, DevUChar, DevShort, DevUShort, DevLong, DevULong,
 		DevLong64, DevULong64, DevFloat, DevDouble} {
 		for _, v := range vals {
-			var a *pyval.NDArray
-			switch x := v.(type) {
-			case pyval.Bool:
-				a = pyval.ArrayOf([]bool{bool(x)})
-			case pyval.Int:
-				if i, ok := x.Int64(); ok {
-					a = pyval.ArrayOf([]int64{i})
-				} else if u, ok := x.Uint64(); ok {
-					a = pyval.ArrayOf([]uint64{u})
-				}
-			case pyval.Float:
-				a = pyval.ArrayOf([]float64{float64(x)})
-			}
+			a := numberArray(v)
 			fast, ok := scalarFast(typ, v)
 			if a == nil {
 				if ok {
