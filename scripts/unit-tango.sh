@@ -7,4 +7,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 $GO test -tags tango -race -count=1 ./tango/... ./connector/tangoio/...
-$GO test -tags tango -race -count=1 -run 'TestKeepAliveReconnect|TestSubscriptionChurn' ./tango/ -args -tango.keepalive
+$GO test -tags tango -race -count=1 -run 'TestKeepAliveRecovers|TestSubscriptionChurn' ./tango/ -args -tango.keepalive

@@ -5,15 +5,12 @@ package tango
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/sdpkit/sdpkit/internal/tangopeer"
 	"github.com/sdpkit/sdpkit/pyval"
 )
 
@@ -247,63 +244,5 @@ func TestSubscriptionChurn(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestKeepAliveReconnect makes cppTango's keep-alive thread miss the
-// heartbeat of a running no-database server: the pytango server is stopped
-// (SIGSTOP) until the thread reports API_EventTimeout, then continued. The
-// next round reconnects the channel, and cppTango 9.3 then freed the
-// channel's admin proxy without replacing it (its name lacks "#dbase=no");
-// the round after that crashed (SIGSEGV in reconnect_to_zmq_channel), as
-// would an Unsubscribe of the channel's last subscription (double free).
-// The test waits for both rounds, then unsubscribes and closes.
-func TestKeepAliveReconnect(t *testing.T) {
-	if !*keepAlive {
-		t.Skip("waits for cppTango's keep-alive rounds (about a minute); run with -tango.keepalive")
-	}
-	port, err := freePort("127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	trl, proc := tangopeer.StartServerProcess(t, port, "peer/test/1")
-	t.Cleanup(func() { _ = proc.Signal(syscall.SIGCONT) })
-	ctx := context.Background()
-	d, err := Dial(ctx, trl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	events := make(chan Event, 256)
-	sub, err := d.Subscribe(ctx, "DevDouble_SCALAR", ChangeEvent, eventsTo(events))
-	if err != nil {
-		t.Fatal(err)
-	}
-	timeouts := func(n int, within time.Duration) {
-		t.Helper()
-		deadline := time.After(within)
-		for n > 0 {
-			select {
-			case ev := <-events:
-				var df *DevFailed
-				if errors.As(ev.Err, &df) && df.Reason() == "API_EventTimeout" {
-					n--
-				}
-			case <-deadline:
-				t.Fatalf("%d API_EventTimeout events missing after %v", n, within)
-			}
-		}
-	}
-	if err := proc.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	timeouts(1, 60*time.Second) // the heartbeat was missed
-	if err := proc.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	// The reconnection round, and the one after it.
-	timeouts(2, 60*time.Second)
-	if err := sub.Unsubscribe(); err != nil {
-		t.Errorf("unsubscribe: %v", err)
 	}
 }

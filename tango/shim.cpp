@@ -976,6 +976,9 @@ void repair_channel(Tango::CallBack *cb)
 		std::string adm = ch.full_adm_name + nodb;
 		ch.adm_device_proxy = new Tango::DeviceProxy(adm);
 		g_repaired[name] = {ch.adm_device_proxy, ch.last_heartbeat};
+		// The next round rebuilds the proxy from this name: with the
+		// modifier it finds the server and the channel reconnects.
+		ch.full_adm_name = adm;
 	} catch (...) {
 	}
 }
