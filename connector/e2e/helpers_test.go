@@ -95,33 +95,6 @@ func produce(t *testing.T, k testenv.KafkaBroker, topic, enc string, dt pyval.DT
 	}
 }
 
-// consume reads topic from the start until n records have arrived.
-func consume(t *testing.T, k testenv.KafkaBroker, topic, enc string, dt pyval.DType, shape []int, n int) []*dataqueue.Message {
-	t.Helper()
-	c, err := dataqueue.NewConsumer(k.Brokers(), dataqueue.WithTopics(topic), dataqueue.WithEncoding(enc),
-		dataqueue.WithRegistry(encoding.NewConnectorRegistry(dt, shape)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var got []*dataqueue.Message
-	for m, err := range c.Messages(ctx) {
-		if err != nil {
-			t.Fatalf("consuming %s after %d records: %v", topic, len(got), err)
-		}
-		got = append(got, m)
-		if len(got) >= n {
-			break
-		}
-	}
-	if len(got) < n {
-		t.Fatalf("consumed %d of %d records from %s", len(got), n, topic)
-	}
-	return got
-}
-
 // waitFor polls cond until it holds; the device's status is shown on failure.
 func waitFor(t *testing.T, d *connector.Device, what string, cond func() bool) {
 	t.Helper()

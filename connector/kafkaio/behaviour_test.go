@@ -16,6 +16,7 @@ import (
 	"github.com/sdpkit/sdpkit/connector/kafkaio"
 	"github.com/sdpkit/sdpkit/dataqueue"
 	"github.com/sdpkit/sdpkit/dataqueue/encoding"
+	"github.com/sdpkit/sdpkit/internal/queuetest"
 	"github.com/sdpkit/sdpkit/internal/testenv"
 	"github.com/sdpkit/sdpkit/internal/vectors"
 	"github.com/sdpkit/sdpkit/internal/vectors/dqvalue"
@@ -67,7 +68,7 @@ func TestStopLosesNothing(t *testing.T) {
 			}
 			return uint64(n) >= st.In
 		}
-		got := consume(t, k, out, "msgpack_numpy", ex.DType.NumPy, []int{-1}, total)
+		got := queuetest.Consume(t, k.Brokers(), out, "msgpack_numpy", ex.DType.NumPy, []int{-1}, total)
 		next := 0.0
 		for _, m := range got {
 			fs, err := m.Value.(*pyval.NDArray).Float64s()
@@ -113,7 +114,7 @@ func TestUndecodable(t *testing.T) {
 			if st.In != 4 || st.Out != 4 || st.Errors != 3 || r.src.ErrorCount() != 3 {
 				t.Fatalf("stats %+v, source errors %d; want 4 in and out, 3 errors", st, r.src.ErrorCount())
 			}
-			got := consume(t, k, out, "msgpack_numpy", ex.DType.NumPy, ex.Shape, atLeast(4))
+			got := queuetest.Consume(t, k.Brokers(), out, "msgpack_numpy", ex.DType.NumPy, ex.Shape, queuetest.AtLeast(4))
 			for i, m := range got {
 				if want := pyval.ArrayOf([]float64{float64(i), float64(i)}); !pyval.Equal(m.Value, want) {
 					t.Fatalf("record %d: %s, want %s", i, pyval.Repr(m.Value), pyval.Repr(want))
@@ -243,7 +244,7 @@ func TestVectors(t *testing.T) {
 			produceRaw(t, k, in, want)
 			r.waitIn(t, 1)
 			r.stop(t)
-			got := consume(t, k, out, "", ex.DType.NumPy, ex.Shape, atLeast(1))
+			got := queuetest.Consume(t, k.Brokers(), out, "", ex.DType.NumPy, ex.Shape, queuetest.AtLeast(1))
 			if string(got[0].Raw) != string(want) {
 				t.Fatalf("out %x, want %x", got[0].Raw, want)
 			}
@@ -358,7 +359,7 @@ func TestPythonBareText(t *testing.T) {
 	produceRaw(t, k, in, []byte("hello"), []byte("'quoted'"), []byte("3"))
 	r.waitIn(t, 3)
 	r.stop(t)
-	got := consume(t, k, out, "", ex.DType.NumPy, nil, atLeast(3))
+	got := queuetest.Consume(t, k.Brokers(), out, "", ex.DType.NumPy, nil, queuetest.AtLeast(3))
 	for i, want := range []string{"'hello'", "'quoted'", "'3'"} {
 		if string(got[i].Raw) != want {
 			t.Errorf("record %d: %q, want %q", i, got[i].Raw, want)

@@ -15,6 +15,7 @@ import (
 	"github.com/sdpkit/sdpkit/connector/kafkaio"
 	"github.com/sdpkit/sdpkit/dataqueue"
 	"github.com/sdpkit/sdpkit/dataqueue/encoding"
+	"github.com/sdpkit/sdpkit/internal/queuetest"
 	"github.com/sdpkit/sdpkit/internal/testenv"
 	"github.com/sdpkit/sdpkit/internal/vectors"
 	"github.com/sdpkit/sdpkit/pyval"
@@ -164,41 +165,6 @@ func produceRaw(t *testing.T, k testenv.KafkaBroker, topic string, payloads ...[
 	}
 }
 
-// consume reads records of topic from the start until enough says so.
-func consume(t *testing.T, k testenv.KafkaBroker, topic, enc string, dt pyval.DType, shape []int, enough func([]*dataqueue.Message) bool) []*dataqueue.Message {
-	t.Helper()
-	opts := []dataqueue.ConsumerOption{dataqueue.WithTopics(topic), dataqueue.WithRegistry(encoding.NewConnectorRegistry(dt, shape))}
-	if enc != "" {
-		opts = append(opts, dataqueue.WithEncoding(enc))
-	}
-	c, err := dataqueue.NewConsumer(k.Brokers(), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
-	defer cancel()
-	var got []*dataqueue.Message
-	if enough(got) {
-		return got
-	}
-	for m, err := range c.Messages(ctx) {
-		if err != nil {
-			t.Fatalf("consuming %s: %v", topic, err)
-		}
-		got = append(got, m)
-		if enough(got) {
-			return got
-		}
-	}
-	t.Fatalf("consuming %s: got %d records before the deadline", topic, len(got))
-	return nil
-}
-
-func atLeast(n int) func([]*dataqueue.Message) bool {
-	return func(ms []*dataqueue.Message) bool { return len(ms) >= n }
-}
-
 // endOffset returns the number of records in partition 0 of topic.
 func endOffset(t *testing.T, k testenv.KafkaBroker, topic string) int64 {
 	t.Helper()
@@ -246,7 +212,7 @@ func TestExamples(t *testing.T) {
 			if st.Out != uint64(len(values)) || st.Errors != 0 {
 				t.Fatalf("stats %+v", st)
 			}
-			got := consume(t, k, out, "python", f64, nil, atLeast(len(want)))
+			got := queuetest.Consume(t, k.Brokers(), out, "python", f64, nil, queuetest.AtLeast(len(want)))
 			var vals []pyval.Value
 			for _, m := range got {
 				vals = append(vals, m.Value)
@@ -272,7 +238,7 @@ func TestExamples(t *testing.T) {
 			produce(t, k, in, "npy", f64, []int{3}, values)
 			r.waitIn(t, uint64(len(values)))
 			r.stop(t)
-			got := consume(t, k, out, "npy", f64, []int{3}, atLeast(len(values)))
+			got := queuetest.Consume(t, k.Brokers(), out, "npy", f64, []int{3}, queuetest.AtLeast(len(values)))
 			for i, m := range got {
 				if !pyval.Equal(m.Value, values[i]) {
 					t.Fatalf("record %d: got %s, want %s", i, pyval.Repr(m.Value), pyval.Repr(values[i]))
@@ -303,7 +269,7 @@ func TestExamples(t *testing.T) {
 				}
 				return n >= len(values)
 			}
-			got := consume(t, k, out, "npy", dt, []int{-1}, total)
+			got := queuetest.Consume(t, k.Brokers(), out, "npy", dt, []int{-1}, total)
 			i := 0
 			for _, m := range got {
 				a := m.Value.(*pyval.NDArray)
@@ -337,7 +303,7 @@ func TestExamples(t *testing.T) {
 			produce(t, k, in, "carray", f64, []int{4, 3}, values)
 			r.waitIn(t, uint64(len(values)))
 			r.stop(t)
-			got := consume(t, k, out, "", f64, nil, atLeast(len(values)))
+			got := queuetest.Consume(t, k.Brokers(), out, "", f64, nil, queuetest.AtLeast(len(values)))
 			for i, m := range got {
 				if want := values[i].(*pyval.NDArray).Data; string(m.Raw) != string(want) {
 					t.Fatalf("record %d: %x, want %x", i, m.Raw, want)
@@ -363,7 +329,7 @@ func TestExamples(t *testing.T) {
 			produce(t, k, in, "msgpack_numpy", i4, []int{10}, values)
 			r.waitIn(t, uint64(len(values)))
 			r.stop(t)
-			got := consume(t, k, out, "msgpack_numpy", i4, []int{10}, atLeast(len(values)))
+			got := queuetest.Consume(t, k.Brokers(), out, "msgpack_numpy", i4, []int{10}, queuetest.AtLeast(len(values)))
 			for i, m := range got {
 				a, ok := m.Value.(*pyval.NDArray)
 				if !ok || !a.DType.Equal(i4) || !pyval.Equal(a, want[i]) {
@@ -385,7 +351,7 @@ func TestExamples(t *testing.T) {
 			produce(t, k, in, "json", obj, nil, values)
 			r.waitIn(t, uint64(len(values)))
 			r.stop(t)
-			got := consume(t, k, out, "json", obj, nil, atLeast(len(values)))
+			got := queuetest.Consume(t, k.Brokers(), out, "json", obj, nil, queuetest.AtLeast(len(values)))
 			for i, m := range got {
 				if !pyval.Equal(m.Value, values[i]) {
 					t.Fatalf("record %d: got %s, want %s", i, pyval.Repr(m.Value), pyval.Repr(values[i]))
@@ -411,7 +377,7 @@ func TestExamples(t *testing.T) {
 			if st := r.stop(t); st.Errors != 0 {
 				t.Fatalf("stats %+v", st)
 			}
-			got := consume(t, k, out, "", f64, nil, atLeast(len(payloads)))
+			got := queuetest.Consume(t, k.Brokers(), out, "", f64, nil, queuetest.AtLeast(len(payloads)))
 			for i, m := range got {
 				if string(m.Raw) != string(payloads[i]) {
 					t.Fatalf("record %d: %x, want %x", i, m.Raw, payloads[i])
@@ -429,7 +395,7 @@ func TestExamples(t *testing.T) {
 			produce(t, k, in, "utf-8", ex.DType.NumPy, nil, values)
 			r.waitIn(t, uint64(len(values)))
 			r.stop(t)
-			got := consume(t, k, out, "utf-8", ex.DType.NumPy, nil, atLeast(len(values)))
+			got := queuetest.Consume(t, k.Brokers(), out, "utf-8", ex.DType.NumPy, nil, queuetest.AtLeast(len(values)))
 			for i, m := range got {
 				if !pyval.Equal(m.Value, values[i]) {
 					t.Fatalf("record %d: got %s, want %s", i, pyval.Repr(m.Value), pyval.Repr(values[i]))

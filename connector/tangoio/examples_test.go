@@ -16,8 +16,7 @@ import (
 	"github.com/sdpkit/sdpkit/connector"
 	"github.com/sdpkit/sdpkit/connector/descriptor"
 	"github.com/sdpkit/sdpkit/connector/kafkaio"
-	"github.com/sdpkit/sdpkit/dataqueue"
-	"github.com/sdpkit/sdpkit/dataqueue/encoding"
+	"github.com/sdpkit/sdpkit/internal/queuetest"
 	"github.com/sdpkit/sdpkit/internal/tangopeer"
 	"github.com/sdpkit/sdpkit/internal/testenv"
 	"github.com/sdpkit/sdpkit/internal/vectors"
@@ -113,33 +112,6 @@ func pusher(t *testing.T, trl string) func(attr string, v any) {
 	}
 }
 
-// consumeN reads topic from the start until n records have arrived.
-func consumeN(t *testing.T, k testenv.KafkaBroker, topic, enc string, dt pyval.DType, shape []int, n int) []*dataqueue.Message {
-	t.Helper()
-	c, err := dataqueue.NewConsumer(k.Brokers(), dataqueue.WithTopics(topic), dataqueue.WithEncoding(enc),
-		dataqueue.WithRegistry(encoding.NewConnectorRegistry(dt, shape)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(context.Background())
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var got []*dataqueue.Message
-	for m, err := range c.Messages(ctx) {
-		if err != nil {
-			t.Fatalf("consuming %s after %d records: %v", topic, len(got), err)
-		}
-		got = append(got, m)
-		if len(got) >= n {
-			break
-		}
-	}
-	if len(got) < n {
-		t.Fatalf("consumed %d of %d records from %s", len(got), n, topic)
-	}
-	return got
-}
-
 // waitIn waits until the device's exchanges have accepted n values.
 func waitIn(t *testing.T, d *connector.Device, n uint64) {
 	t.Helper()
@@ -200,7 +172,7 @@ func TestExample02TangoArrayToKafka(t *testing.T) {
 		for i := 1; i <= n; i++ {
 			push("achievedPointing", []float64{base + float64(i*100), float64(i), 45})
 		}
-		out := consumeN(t, k, topics["actual-pointing-ska001"], "npy", pyval.Float64, []int{3}, n+1)
+		out := queuetest.Consume(t, k.Brokers(), topics["actual-pointing-ska001"], "npy", pyval.Float64, []int{3}, queuetest.AtLeast(n+1))
 		for i, m := range out {
 			if !pyval.Equal(m.Value, want[i]) {
 				t.Fatalf("record %d = %s, want %s", i, pyval.Repr(m.Value), pyval.Repr(want[i]))
@@ -256,7 +228,7 @@ func TestExample03PointingToKafka(t *testing.T) {
 		}
 		waitIn(t, d, uint64(len(ants)*(perAnt+1)))
 		stopDevice(t, d) // flushes the last window
-		out := consumeN(t, k, topics["actual-pointing"], "npy", dt, nil, int(outTotal(d)))
+		out := queuetest.Consume(t, k.Brokers(), topics["actual-pointing"], "npy", dt, nil, queuetest.AtLeast(int(outTotal(d))))
 
 		epoch := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 		seen := map[string]int{}
