@@ -227,6 +227,13 @@ func (s *Server) AddAttribute(spec AttrSpec) error {
 
 // RemoveAttribute removes a dynamic attribute.
 func (s *Server) RemoveAttribute(name string) error {
+	return s.remove("attribute", name, func(c *C.char) *C.tg_err { return C.tg_attr_remove(c) },
+		func() { delete(s.attrs, name) })
+}
+
+// remove removes an attribute or command from cppTango (rm), then from the
+// server's record of them (forget, called holding s.mu).
+func (s *Server) remove(what, name string, rm func(*C.char) *C.tg_err, forget func()) error {
 	s.opMu.Lock()
 	defer s.opMu.Unlock()
 	if err := s.checkLocked(); err != nil {
@@ -234,11 +241,11 @@ func (s *Server) RemoveAttribute(name string) error {
 	}
 	cn := C.CString(name)
 	defer C.free(unsafe.Pointer(cn))
-	if err := goErr(C.tg_attr_remove(cn)); err != nil {
-		return fmt.Errorf("tango: remove attribute %q: %w", name, err)
+	if err := goErr(rm(cn)); err != nil {
+		return fmt.Errorf("tango: remove %s %q: %w", what, name, err)
 	}
 	s.mu.Lock()
-	delete(s.attrs, name)
+	forget()
 	s.mu.Unlock()
 	return nil
 }
@@ -376,20 +383,8 @@ func (s *Server) AddCommand(name string, in, out Type, fn func(arg pyval.Value) 
 
 // RemoveCommand removes a command added with AddCommand.
 func (s *Server) RemoveCommand(name string) error {
-	s.opMu.Lock()
-	defer s.opMu.Unlock()
-	if err := s.checkLocked(); err != nil {
-		return err
-	}
-	cn := C.CString(name)
-	defer C.free(unsafe.Pointer(cn))
-	if err := goErr(C.tg_cmd_remove(cn)); err != nil {
-		return fmt.Errorf("tango: remove command %q: %w", name, err)
-	}
-	s.mu.Lock()
-	delete(s.cmds, name)
-	s.mu.Unlock()
-	return nil
+	return s.remove("command", name, func(c *C.char) *C.tg_err { return C.tg_cmd_remove(c) },
+		func() { delete(s.cmds, name) })
 }
 
 // setFastEvents turns the shim's fast event path on or off (tests compare

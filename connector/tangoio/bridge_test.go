@@ -17,6 +17,7 @@ import (
 	"github.com/sdpkit/sdpkit/connector/attribute"
 	"github.com/sdpkit/sdpkit/internal/tangopeer"
 	"github.com/sdpkit/sdpkit/pyval"
+	"github.com/sdpkit/sdpkit/tango"
 )
 
 const bridgeDescriptor = `{"exchanges": [
@@ -31,16 +32,16 @@ const bridgeDescriptor = `{"exchanges": [
    "sink": {"type": "TangoLocalAttributeSink", "attribute_name": "count", "default_value": 1}}
 ]}`
 
-// TestBridge drives the bridged device with pytango: configure, read the
-// attributes, receive change events, run commands and follow the state,
-// and a command not allowed in the state is a DevFailed.
-func TestBridge(t *testing.T) {
+// serveBridged serves a new connector device on the test process's Tango
+// server; the bridge is closed (and must close cleanly) when the test ends.
+func serveBridged(t *testing.T) (context.Context, *tango.Server, *connector.Device) {
+	t.Helper()
 	srv := goServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	dev := connector.NewDevice(connector.WithLogger(slog.New(slog.DiscardHandler)))
 	b, err := Serve(ctx, srv, dev)
 	if err != nil {
+		cancel()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -48,6 +49,15 @@ func TestBridge(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	t.Cleanup(cancel) // runs first: the context ends before the bridge closes
+	return ctx, srv, dev
+}
+
+// TestBridge drives the bridged device with pytango: configure, read the
+// attributes, receive change events, run commands and follow the state,
+// and a command not allowed in the state is a DevFailed.
+func TestBridge(t *testing.T) {
+	ctx, srv, dev := serveBridged(t)
 	p := tangopeer.StartClient(t, srv.TRL())
 	state := func() string {
 		t.Helper()
@@ -172,19 +182,7 @@ func TestBridge(t *testing.T) {
 // attributes (the old one goes, the new one comes), and a client's write of
 // a READ_WRITE attribute reaches the store.
 func TestBridgeReconfigure(t *testing.T) {
-	srv := goServer(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	dev := connector.NewDevice(connector.WithLogger(slog.New(slog.DiscardHandler)))
-	b, err := Serve(ctx, srv, dev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := b.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	_, srv, dev := serveBridged(t)
 	if err := dev.Attributes().Define(attribute.Spec{Name: "gain", DType: pyval.DTypeOf[float32](), Shape: []int{2}, Access: attribute.ReadWrite}); err != nil {
 		t.Fatal(err)
 	}
