@@ -83,7 +83,10 @@ func (t *Tap) Recv() ([][]byte, error) {
 		var n C.size_t
 		var more C.int
 		if C.tap_recv_part(t.sock, &p, &n, &more) != 0 {
-			if C.zmq_errno() == C.EAGAIN {
+			switch C.zmq_errno() {
+			case C.EINTR: // a signal (Go's preemption uses SIGURG): nothing was taken
+				continue
+			case C.EAGAIN:
 				return nil, ErrTimeout
 			}
 			return nil, fmt.Errorf("zmqtap: recv: %s", C.GoString(C.zmq_strerror(C.zmq_errno())))
