@@ -600,8 +600,10 @@ bool push_fast(Tango::Attribute &att, AttrState &st, int kind)
 	Tango::ZmqEventSupplier *sup = Tango::Util::instance()->get_zmq_event_supplier();
 	if (!sup)
 		return false;
-	if (!st.fast)
+	if (!st.fast) {
 		st.fast = std::make_shared<FastEvent>();
+		st.fast->av.name = CORBA::string_dup(att.get_name().c_str());
+	}
 	FastEvent &fe = *st.fast;
 	CORBA::ULong n = st.format == 0 ? 1 : CORBA::ULong(s.dim_x) * CORBA::ULong(s.dim_y ? s.dim_y : 1);
 	if (!fill_value(fe.av.value, fe.arm, st.type, s, n))
@@ -630,8 +632,6 @@ bool push_fast(Tango::Attribute &att, AttrState &st, int kind)
 			return false;
 	}
 	Tango::AttributeValue_5 &av = fe.av;
-	if (std::strcmp(av.name.in(), att.get_name().c_str()) != 0)
-		av.name = CORBA::string_dup(att.get_name().c_str());
 	av.quality = s.quality;
 	av.data_format = st.format == 0 ? Tango::SCALAR : st.format == 1 ? Tango::SPECTRUM : Tango::IMAGE;
 	av.data_type = st.type;
