@@ -470,3 +470,35 @@ func TestServerSetNoneAndEmpty(t *testing.T) {
 		})
 	}
 }
+
+// TestServerSetTime: Set stamps a value with the current time unless
+// WithTime gives one (Tango keeps microseconds).
+func TestServerSetTime(t *testing.T) {
+	s := goServer(t)
+	ctx := context.Background()
+	d, err := Dial(ctx, s.TRL(), WithTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	must(t, s.AddAttribute(AttrSpec{Name: "stamped", Type: DevDouble}))
+	t.Cleanup(func() { _ = s.RemoveAttribute("stamped") })
+	before := time.Now().Truncate(time.Microsecond)
+	must(t, s.Set("stamped", pyval.Float(1)))
+	after := time.Now()
+	r, err := d.ReadAttribute(ctx, "stamped")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Time.Before(before) || r.Time.After(after) {
+		t.Errorf("default stamp %v, not between %v and %v", r.Time, before, after)
+	}
+	want := time.Date(2026, 11, 22, 4, 5, 6, 789012000, time.UTC)
+	must(t, s.Set("stamped", pyval.Float(2), WithTime(want.Add(345))))
+	if r, err = d.ReadAttribute(ctx, "stamped"); err != nil {
+		t.Fatal(err)
+	}
+	if !r.Time.Equal(want) {
+		t.Errorf("WithTime stamp read back as %v, want %v", r.Time, want)
+	}
+}
