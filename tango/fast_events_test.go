@@ -29,11 +29,7 @@ func TestFastEventsMatchCppTango(t *testing.T) {
 	s := goServer(t)
 	t.Cleanup(func() { s.setFastEvents(true) })
 	ctx := context.Background()
-	d, err := Dial(ctx, s.TRL(), WithTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := dialServer(t, s)
 
 	type fcase struct {
 		name   string

@@ -56,6 +56,17 @@ func goServer(t testing.TB) *Server {
 	return testServer
 }
 
+// dialServer connects our client to s, closed when the test ends.
+func dialServer(t *testing.T, s *Server) *Device {
+	t.Helper()
+	d, err := Dial(context.Background(), s.TRL(), WithTimeout(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	return d
+}
+
 // TestServerPytangoReads has pytango read our attributes of every type and
 // format.
 func TestServerPytangoReads(t *testing.T) {
@@ -409,11 +420,7 @@ func TestServerConcurrentSetRead(t *testing.T) {
 func TestServerSetNoneAndEmpty(t *testing.T) {
 	s := goServer(t)
 	ctx := context.Background()
-	d, err := Dial(ctx, s.TRL(), WithTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := dialServer(t, s)
 	for _, c := range []struct {
 		name  string
 		spec  AttrSpec
@@ -476,11 +483,7 @@ func TestServerSetNoneAndEmpty(t *testing.T) {
 func TestServerSetTime(t *testing.T) {
 	s := goServer(t)
 	ctx := context.Background()
-	d, err := Dial(ctx, s.TRL(), WithTimeout(5*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := dialServer(t, s)
 	must(t, s.AddAttribute(AttrSpec{Name: "stamped", Type: DevDouble}))
 	t.Cleanup(func() { _ = s.RemoveAttribute("stamped") })
 	before := time.Now().Truncate(time.Microsecond)
