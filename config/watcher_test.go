@@ -14,6 +14,10 @@ import (
 const (
 	quiet = 300 * time.Millisecond // a wait that should time out
 	soon  = 20 * time.Millisecond  // delay of a change made during a wait
+	// awake bounds a wait that must wake: only a failing test reaches it,
+	// so a slow store under load (the race build in CI) is not mistaken
+	// for a missed wake-up.
+	awake = 20 * time.Second
 )
 
 // TestWatcherWakeRules follows 0.3.2's test_transaction_watch_list_new:
@@ -73,6 +77,11 @@ func TestWatcherWakeRules(t *testing.T) {
 				break
 			}
 			started = time.Now()
+			if steps[i].wakes {
+				w.SetTimeout(awake)
+			} else {
+				w.SetTimeout(quiet)
+			}
 			if steps[i].now {
 				steps[i].change(w)
 				continue
@@ -103,6 +112,7 @@ func TestWatcherNoReplay(t *testing.T) {
 			must(t, err)
 			switch iter {
 			case 0:
+				w.SetTimeout(awake) // iteration 1 must wake
 				must(t, w.Txn(ctx, func(tx *Txn) error { _, err := tx.Get("/a"); return err }))
 				go func() {
 					time.Sleep(soon)
@@ -113,6 +123,7 @@ func TestWatcherNoReplay(t *testing.T) {
 				if w.TimedOut() {
 					t.Fatal("iteration 1: timed out")
 				}
+				w.SetTimeout(quiet) // iteration 2 must not
 				must(t, w.Txn(ctx, func(tx *Txn) error {
 					if _, err := tx.Get("/a"); err != nil {
 						return err
