@@ -211,9 +211,8 @@ func TestUp(t *testing.T) {
 		if _, err := s.Device.Attributes().Get("wind_speed"); err == nil {
 			t.Error("the old attribute is still defined")
 		}
-		if st := s.Device.State().String(); st != "ON" {
-			t.Errorf("state %s after the edit", st)
-		}
+		// The edit restarts the exchanges (OPEN on the way), then ON again.
+		eventually(t, "state ON after the edit", func() bool { return s.Device.State().String() == "ON" })
 	})
 
 	t.Run("browser", func(t *testing.T) {
